@@ -1,0 +1,7 @@
+"""Command-line interface (being written)."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    """Entry point."""

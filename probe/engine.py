@@ -1,0 +1,488 @@
+"""Runs a scan: identities, baselines, probes, verdicts, report.
+
+The engine owns the only HTTP client. Phases run in order: a reachability request, logins,
+one baseline request per endpoint, then every enabled probe's `run` concurrently, then every
+probe's `conclude`. Every exchange is shown to every probe's `observe` as it happens, so the
+passive judges (headers, error signatures) see the active probes' traffic too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import signal
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio
+import httpx
+from pydantic import BaseModel
+
+from probe import __version__
+from probe.errors import ScanAbort
+from probe.events import (
+    CheckDone,
+    EventSink,
+    FindingAdded,
+    Notice,
+    PhaseStarted,
+    RequestDone,
+    ScanFinished,
+    ScanStarted,
+)
+from probe.evidence import build_evidence, curl_command
+from probe.exchange import Exchange
+from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
+from probe.http import ScanClient
+from probe.identities import Identities
+from probe.probes import REGISTRY
+from probe.probes.base import Found, Probe, RequestSpec
+from probe.redact import Redactor
+from probe.report import (
+    Report,
+    ScanStatus,
+    ScenarioInfo,
+    TargetInfo,
+    ToolInfo,
+    summarise,
+)
+from probe.scenario.models import Endpoint, Scenario
+
+log = logging.getLogger(__name__)
+
+ENGINE = "engine"
+# An identity whose answers are mostly 401/403 is reported as not authenticated.
+_AUTH_FAILURE_SHARE = 0.5
+_AUTH_MIN_SAMPLES = 4
+
+
+def _label(endpoint: Endpoint | str | None) -> str | None:
+    return endpoint.label if isinstance(endpoint, Endpoint) else endpoint
+
+
+class Scan:
+    """One scan of one scenario; implements `ProbeContext` for the probes."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        scenario_path: str = "",
+        scenario_sha256: str = "",
+        secrets_by_name: Mapping[str, str] | None = None,
+        probes: Sequence[str] | None = None,
+        events: EventSink | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.scan_id = secrets.token_hex(8)
+        self.marker = "prb" + secrets.token_hex(4)
+        self.redactor = Redactor()
+        for name, value in (secrets_by_name or {}).items():
+            self.redactor.add(value, name)
+        self._events = events or (lambda event: None)
+        self._info = ScenarioInfo(name=scenario.name, path=scenario_path, sha256=scenario_sha256)
+        enabled = scenario.probes.enabled()
+        ids = [p for p in REGISTRY if p in enabled and (probes is None or p in probes)]
+        self.probes: list[Probe] = [REGISTRY[p]() for p in ids]
+        self._exchanges: list[Exchange] = []
+        self._checks: list[CheckResult] = []
+        self._findings: dict[str, Finding] = {}
+        self._baselines: dict[str, Exchange] = {}
+        self.warnings: list[str] = []
+        self._interrupted = False
+        target = scenario.target
+        self.client = ScanClient(
+            settings=scenario.settings,
+            scope=target.scope_keys(),
+            verify=target.verify_tls,
+            scan_id=self.scan_id,
+            base_headers=dict(target.headers),
+            on_exchange=self._observe,
+            transport=transport,
+        )
+        self.identities = Identities(scenario.identities, target.base_url, self.redactor)
+
+    # -- ProbeContext -------------------------------------------------------------------------
+
+    def config(self, probe_id: str) -> BaseModel:
+        """The probe's settings from the scenario."""
+        value = getattr(self.scenario.probes, probe_id)
+        assert isinstance(value, BaseModel)
+        return value
+
+    def endpoint_request(
+        self,
+        endpoint: Endpoint,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        content: bytes | None = None,
+        content_type: str | None = None,
+    ) -> RequestSpec:
+        """The endpoint's request as the scenario describes it, with the parts given replaced."""
+        if path is None:
+            path = _render_path(endpoint)
+        url = self.scenario.target.base_url + path
+        params = endpoint.query if query is None else query
+        if params:
+            url += "?" + urlencode(_query_items(params), doseq=True)
+        lines = list(endpoint.headers.items())
+        body, body_type = _endpoint_body(endpoint)
+        if content is not None:
+            body, body_type = content, content_type
+        if body_type and not any(n.lower() == "content-type" for n, _ in lines):
+            lines.append(("Content-Type", body_type))
+        spec = RequestSpec(method or endpoint.method, url, tuple(lines), body)
+        return spec.with_headers(*headers) if headers else spec
+
+    def baseline(self, endpoint: Endpoint) -> Exchange | None:
+        """The unmodified request made before probes ran, or None if it failed."""
+        return self._baselines.get(endpoint.label)
+
+    async def send(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None = None,
+        identity: str | None = None,
+        follow_redirects: bool = False,
+    ) -> Exchange:
+        """Send a request through the engine's guards; see `ProbeContext.send`."""
+        chain = await self.send_chain(
+            spec,
+            probe=probe,
+            purpose=purpose,
+            endpoint=endpoint,
+            identity=identity,
+            follow_redirects=follow_redirects,
+        )
+        return chain[-1]
+
+    async def send_chain(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None = None,
+        identity: str | None = None,
+        follow_redirects: bool = False,
+    ) -> list[Exchange]:
+        """Like `send`, returning every redirect hop."""
+        tags: frozenset[str] = frozenset()
+        if identity is not None:
+            line = await self.identities.header(identity, self._login_sender)
+            if line is not None:
+                spec = spec.with_headers(line)
+                tags = frozenset({"authenticated"})
+        return await self.client.send(
+            spec,
+            probe=probe,
+            purpose=purpose,
+            endpoint=_label(endpoint),
+            identity=identity,
+            follow_redirects=follow_redirects,
+            tags=tags,
+        )
+
+    def check(
+        self,
+        probe: str,
+        check: str,
+        endpoint: Endpoint | str | None,
+        status: CheckStatus,
+        detail: str = "",
+    ) -> None:
+        """Record a check's outcome."""
+        result = CheckResult(
+            probe=probe,
+            check=check,
+            endpoint=_label(endpoint),
+            status=status,
+            detail=self.redactor.text(detail),
+        )
+        self._checks.append(result)
+        self._events(CheckDone(result))
+
+    def report(self, probe: str, found: Found) -> None:
+        """Turn a probe's verdict into a finding with evidence and a curl line."""
+        rule = found.rule
+        fp = fingerprint(rule.id, found.endpoint, found.parameter, found.key)
+        if fp in self._findings:
+            return
+        evidence = [
+            build_evidence(x, self.redactor, found.excerpts.get(i), found.notes.get(i))
+            for i, x in enumerate(found.exchanges)
+        ]
+        insecure = self.scenario.target.verify_tls is False
+        reproduce = (
+            curl_command(found.exchanges[0], self.redactor, insecure=insecure)
+            if found.exchanges
+            else None
+        )
+        finding = Finding(
+            fingerprint=fp,
+            probe=probe,
+            rule=rule.id,
+            title=rule.title,
+            severity=found.severity or rule.severity,
+            confidence=found.confidence,
+            owasp=rule.owasp,
+            owasp_api=rule.owasp_api,
+            cwe=rule.cwe,
+            endpoint=found.endpoint,
+            affected=list(found.affected),
+            parameter=found.parameter,
+            detail=self.redactor.text(found.detail),
+            evidence=evidence,
+            reproduce=reproduce,
+            remediation=rule.remediation,
+        )
+        self._findings[fp] = finding
+        self._events(FindingAdded(finding))
+
+    def exchanges(self) -> Sequence[Exchange]:
+        """Every exchange so far."""
+        return self._exchanges
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def run(self, *, handle_signals: bool = False) -> Report:
+        """Run every phase and return the report; never raises for target trouble.
+
+        Raises ScanAbort (with the report attached) when the target is unreachable at the
+        start. With `handle_signals`, SIGINT and SIGTERM stop the scan and the partial report
+        is returned with status `interrupted`.
+        """
+        started = datetime.now(UTC)
+        self._events(
+            ScanStarted(
+                self.scenario.name,
+                tuple(p.id for p in self.probes),
+                self.scenario.settings.max_requests,
+            )
+        )
+        status = ScanStatus.complete
+        abort: ScanAbort | None = None
+        try:
+            with anyio.CancelScope() as scope:
+                async with anyio.create_task_group() as group:
+                    if handle_signals:
+                        group.start_soon(self._watch_signals, scope)
+                    try:
+                        await self._phases()
+                    except ScanAbort as exc:
+                        abort = exc
+                    group.cancel_scope.cancel()
+            if self._interrupted:
+                status = ScanStatus.interrupted
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.client.aclose()
+        if abort is not None:
+            status = ScanStatus.failed
+            self.warnings.append(str(abort))
+        report = self._build_report(started, status)
+        self._events(ScanFinished(status.value))
+        if abort is not None:
+            abort.report = report  # type: ignore[attr-defined]
+            raise abort
+        return report
+
+    async def _watch_signals(self, scope: anyio.CancelScope) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                self._interrupted = True
+                self._events(Notice("interrupted: writing the partial report"))
+                scope.cancel()
+                return
+
+    async def _phases(self) -> None:
+        self._events(PhaseStarted("reachability"))
+        await self._reachability()
+        self._events(PhaseStarted("login"))
+        await self.identities.resolve(self._login_sender)
+        for state in self.identities.states.values():
+            if state.error:
+                self.check(ENGINE, "login", None, CheckStatus.error, state.error)
+                self._notice(state.error)
+            elif state.spec.login is not None:
+                self.check(ENGINE, "login", None, CheckStatus.passed, f"{state.name} logged in")
+        self._events(PhaseStarted("baselines"))
+        await self._baselines_phase()
+        async with anyio.create_task_group() as group:
+            for probe in self.probes:
+                group.start_soon(self._run_probe, probe)
+        for probe in self.probes:
+            self._guarded(probe, "conclude", lambda p=probe: p.conclude(self))
+        self._auth_health()
+
+    async def _reachability(self) -> None:
+        first = self.scenario.endpoints[0] if self.scenario.endpoints else None
+        url = self.scenario.target.base_url + "/"
+        spec = RequestSpec("GET", url)
+        exchange = await self.send(spec, probe=ENGINE, purpose="reachability")
+        if exchange.response is None and not (exchange.error or "").startswith("refused"):
+            where = first.label if first else url
+            raise ScanAbort(
+                f"target unreachable at the start: {url} ({exchange.error}); "
+                f"nothing was probed (first endpoint: {where})"
+            )
+
+    async def _baselines_phase(self) -> None:
+        checked: set[str] = set()
+        for endpoint in self.scenario.endpoints:
+            spec = self.endpoint_request(endpoint)
+            exchange = await self.send(
+                spec,
+                probe=ENGINE,
+                purpose="baseline",
+                endpoint=endpoint,
+                identity=endpoint.identity,
+            )
+            if exchange.response is not None:
+                self._baselines[endpoint.label] = exchange
+            name = endpoint.identity
+            if name and name not in checked and "authenticated" in exchange.tags:
+                checked.add(name)
+                self._first_auth_health(name, endpoint, exchange)
+
+    def _first_auth_health(self, name: str, endpoint: Endpoint, exchange: Exchange) -> None:
+        response = exchange.response
+        if response is not None and response.status in (401, 403):
+            message = (
+                f"identity {name!r} was refused ({response.status}) on its first authenticated "
+                f"request ({endpoint.label}): its endpoints were probed without working "
+                "credentials"
+            )
+            self.warnings.append(message)
+            self._notice(message)
+            self.check(ENGINE, "auth-health", endpoint, CheckStatus.error, message)
+        elif response is not None:
+            self.check(
+                ENGINE,
+                "auth-health",
+                endpoint,
+                CheckStatus.passed,
+                f"{name} accepted ({response.status})",
+            )
+
+    def _auth_health(self) -> None:
+        totals: Counter[str] = Counter()
+        refused: Counter[str] = Counter()
+        for exchange in self._exchanges:
+            if exchange.identity and exchange.response and "authenticated" in exchange.tags:
+                totals[exchange.identity] += 1
+                if exchange.response.status in (401, 403):
+                    refused[exchange.identity] += 1
+        for name, total in totals.items():
+            share = refused[name] / total
+            if total >= _AUTH_MIN_SAMPLES and share > _AUTH_FAILURE_SHARE:
+                self.warnings.append(
+                    f"identity {name!r}: {refused[name]} of {total} authenticated requests were "
+                    "answered 401/403; findings for its endpoints may be incomplete"
+                )
+
+    async def _run_probe(self, probe: Probe) -> None:
+        self._events(PhaseStarted(probe.id))
+        try:
+            await probe.run(self)
+        except Exception as exc:  # a crashing probe becomes data; the scan goes on
+            log.exception("probe %s crashed", probe.id)
+            self.check(
+                probe.id,
+                "run",
+                None,
+                CheckStatus.error,
+                f"probe crashed: {type(exc).__name__}: {exc}",
+            )
+
+    def _guarded(self, probe: Probe, step: str, call: Any) -> None:
+        try:
+            call()
+        except Exception as exc:
+            log.exception("probe %s crashed in %s", probe.id, step)
+            self.check(
+                probe.id,
+                step,
+                None,
+                CheckStatus.error,
+                f"probe crashed: {type(exc).__name__}: {exc}",
+            )
+
+    async def _login_sender(self, spec: RequestSpec, identity: str) -> Exchange:
+        chain = await self.client.send(spec, probe=ENGINE, purpose=f"login:{identity}")
+        return chain[-1]
+
+    def _observe(self, exchange: Exchange) -> None:
+        self._exchanges.append(exchange)
+        self._events(RequestDone(self.client.sent, self.scenario.settings.max_requests))
+        for probe in self.probes:
+            self._guarded(probe, "observe", lambda p=probe: p.observe(exchange))
+
+    def _notice(self, message: str) -> None:
+        self._events(Notice(self.redactor.text(message)))
+
+    def _build_report(self, started: datetime, status: ScanStatus) -> Report:
+        findings = sorted(
+            self._findings.values(),
+            key=lambda f: (-f.severity.rank, f.rule, f.endpoint or ""),
+        )
+        refused = sum(1 for x in self._exchanges if (x.error or "").startswith("refused"))
+        if self.client.breaker.open:
+            self.warnings.append(f"circuit breaker opened: {self.client.breaker.reason}")
+        target = self.scenario.target
+        return Report(
+            tool=ToolInfo(version=__version__),
+            scan_id=self.scan_id,
+            scenario=self._info,
+            target=TargetInfo(
+                base_url=target.base_url,
+                http_url=target.effective_http_url,
+                scope=sorted(target.scope_keys()),
+            ),
+            started=started,
+            finished=datetime.now(UTC),
+            status=status,
+            summary=summarise(self._checks, findings, self.client.sent, refused),
+            warnings=[self.redactor.text(w) for w in self.warnings],
+            probes=[p.id for p in self.probes],
+            endpoints=[e.label for e in self.scenario.endpoints],
+            checks=self._checks,
+            findings=findings,
+        )
+
+
+def _render_path(endpoint: Endpoint) -> str:
+    path = endpoint.path
+    for name, value in endpoint.path_params.items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+def _query_items(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in params.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        items.append((key, value))
+    return items
+
+
+def _endpoint_body(endpoint: Endpoint) -> tuple[bytes | None, str | None]:
+    if endpoint.json_body is not None:
+        return json.dumps(endpoint.json_body).encode(), "application/json"
+    if endpoint.form is not None:
+        return urlencode(endpoint.form).encode(), "application/x-www-form-urlencoded"
+    if endpoint.body is not None:
+        return endpoint.body.encode(), endpoint.content_type or "text/plain"
+    return None, None

@@ -1,0 +1,113 @@
+"""Facts about one HTTP exchange, as the engine saw them on the wire.
+
+Headers are kept as the raw list of lines, in order, with their original letter case, so that
+judges can see repeated lines (two HSTS headers) that a merged mapping would hide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HeaderLines = tuple[tuple[str, str], ...]
+
+
+def header_values(lines: HeaderLines, name: str) -> list[str]:
+    """Every value sent under `name`, one per line, compared case-insensitively (ASCII)."""
+    wanted = name.lower()
+    return [value for key, value in lines if key.lower() == wanted]
+
+
+def first_header(lines: HeaderLines, name: str) -> str | None:
+    """The first line's value for `name`, or None."""
+    values = header_values(lines, name)
+    return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """The request as sent.
+
+    Attributes:
+        method: HTTP method.
+        url: Absolute URL as sent.
+        headers: Header lines as sent.
+        body: Body bytes, or None.
+    """
+
+    method: str
+    url: str
+    headers: HeaderLines = ()
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """The response as received, with its body read up to the cap.
+
+    Attributes:
+        status: Status code.
+        http_version: "HTTP/1.1", "HTTP/2", ...
+        headers: Header lines in order, names in their original case.
+        body: Decoded body, at most the body cap.
+        truncated: True when the body was longer than the cap.
+        elapsed: Seconds from sending to the end of reading.
+    """
+
+    status: int
+    http_version: str
+    headers: HeaderLines
+    body: bytes
+    truncated: bool = False
+    elapsed: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, case-insensitive."""
+        return first_header(self.headers, name)
+
+    def headers_named(self, name: str) -> list[str]:
+        """Every value of a header, one per line."""
+        return header_values(self.headers, name)
+
+    @property
+    def content_type(self) -> str:
+        """Media type without parameters, lower-case ("" when absent)."""
+        value = self.header("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+    def text(self, limit: int | None = None) -> str:
+        """Body as text (UTF-8 with replacement), optionally cut to `limit` characters."""
+        data = self.body if limit is None else self.body[: limit * 4]
+        text = data.decode("utf-8", errors="replace")
+        return text if limit is None else text[:limit]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back (a response, or an error instead).
+
+    Attributes:
+        seq: Order in the scan, from 1.
+        probe: Id of the probe that sent it ("engine" for logins and health checks).
+        endpoint: Endpoint label, or None for target-wide requests.
+        identity: Identity whose credentials were sent, or None for anonymous.
+        purpose: Short words on why it was sent ("baseline", "malformed-json", ...).
+        request: What was sent.
+        response: What came back, or None when the request failed.
+        error: Why no response came (timeout, refused, out of scope), or None.
+        tags: Free labels for the judges (for example "authenticated").
+    """
+
+    seq: int
+    probe: str
+    endpoint: str | None
+    identity: str | None
+    purpose: str
+    request: RequestRecord
+    response: ResponseRecord | None
+    error: str | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def ok(self) -> bool:
+        """True when a response came back."""
+        return self.response is not None

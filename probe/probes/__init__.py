@@ -1,0 +1,23 @@
+"""The probe registry: probe id -> class, in the order probes run and are listed."""
+
+from __future__ import annotations
+
+from probe.probes.base import Probe
+from probe.probes.errors import ErrorsProbe
+from probe.probes.headers import HeadersProbe
+from probe.probes.planned import AccessProbe, HttpsProbe, InjectionProbe, JwtProbe, RateLimitProbe
+
+REGISTRY: dict[str, type[Probe]] = {
+    probe.id: probe
+    for probe in (
+        HeadersProbe,
+        HttpsProbe,
+        RateLimitProbe,
+        JwtProbe,
+        ErrorsProbe,
+        InjectionProbe,
+        AccessProbe,
+    )
+}
+
+__all__ = ["REGISTRY", "Probe"]

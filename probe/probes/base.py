@@ -1,0 +1,177 @@
+"""The interface every probe implements, and what the engine hands it.
+
+A probe has an id, a title, a docstring saying what it sends and how it judges, and a tuple of
+rules. It may be passive (it `observe`s every exchange any probe makes and judges in `conclude`),
+active (it sends its own requests in `run`), or both. Probes never print and never raise for a
+dead target: a failed request becomes an `error` check through `ProbeContext.check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+from probe.exchange import Exchange
+from probe.findings import CheckStatus, Confidence, Rule, Severity
+from probe.scenario.models import Endpoint, Scenario
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A request a probe wants sent; the engine adds identity, scan headers and limits.
+
+    Attributes:
+        method: HTTP method.
+        url: Absolute URL.
+        headers: Extra header lines, in order (repeats allowed).
+        content: Raw body bytes, or None.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+
+    def with_headers(self, *lines: tuple[str, str]) -> RequestSpec:
+        """A copy with header lines added (a line with the same name replaces the old one)."""
+        names = {name.lower() for name, _ in lines}
+        kept = tuple((n, v) for n, v in self.headers if n.lower() not in names)
+        return RequestSpec(self.method, self.url, kept + tuple(lines), self.content)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a probe hands the engine to turn into a `Finding`.
+
+    Attributes:
+        rule: The rule that fired.
+        detail: What was observed.
+        exchanges: Exchanges that prove it; the first is the one to reproduce.
+        endpoint: Endpoint label, or None when several are affected.
+        affected: Every affected endpoint or URL, when several.
+        parameter: Parameter or header concerned.
+        severity: Overrides the rule's default severity.
+        confidence: How sure the judge is.
+        key: Extra text that tells apart two findings of one rule at one place.
+        excerpts: Per exchange (by position), the body part that matters.
+        notes: Per exchange (by position), what to look at.
+    """
+
+    rule: Rule
+    detail: str
+    exchanges: Sequence[Exchange] = ()
+    endpoint: str | None = None
+    affected: Sequence[str] = ()
+    parameter: str | None = None
+    severity: Severity | None = None
+    confidence: Confidence = Confidence.firm
+    key: str = ""
+    excerpts: Mapping[int, str] = field(default_factory=dict)
+    notes: Mapping[int, str] = field(default_factory=dict)
+
+
+class ProbeContext(Protocol):
+    """What a probe may use: the scenario, a client that enforces the rules, and the report."""
+
+    scenario: Scenario
+    marker: str
+
+    def config(self, probe_id: str) -> BaseModel:
+        """The probe's own settings from the scenario."""
+        ...
+
+    def endpoint_request(
+        self,
+        endpoint: Endpoint,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        content: bytes | None = None,
+        content_type: str | None = None,
+    ) -> RequestSpec:
+        """The endpoint's request as the scenario describes it.
+
+        Each argument given replaces that part: `path` is joined to base_url as is (no
+        placeholders), `query` replaces the whole query, `headers` are added, `content` (with
+        `content_type`) replaces the body.
+        """
+        ...
+
+    def baseline(self, endpoint: Endpoint) -> Exchange | None:
+        """The engine's unmodified request to the endpoint, made before probes ran."""
+        ...
+
+    async def send(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None = None,
+        identity: str | None = None,
+        follow_redirects: bool = False,
+    ) -> Exchange:
+        """Send through the scope guard, budget, rate limit and circuit breaker.
+
+        `identity` adds that identity's credential header. Never raises for network trouble:
+        the exchange carries `error` instead. With `follow_redirects`, the last hop is returned
+        (every hop is checked against the scope and observed by passive probes).
+        """
+        ...
+
+    def check(
+        self,
+        probe: str,
+        check: str,
+        endpoint: Endpoint | str | None,
+        status: CheckStatus,
+        detail: str = "",
+    ) -> None:
+        """Record the outcome of one check."""
+        ...
+
+    def report(self, probe: str, found: Found) -> None:
+        """Record a finding (the engine adds evidence, fingerprint and curl line)."""
+        ...
+
+    def exchanges(self) -> Sequence[Exchange]:
+        """Every exchange of the scan so far, in order."""
+        ...
+
+
+class Probe:
+    """Base of every probe. Subclasses set the class attributes and override what they need."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    #: False for probes whose checks a later release adds; they report `skipped`.
+    implemented: ClassVar[bool] = True
+
+    def observe(self, exchange: Exchange) -> None:
+        """Look at an exchange any probe made (passive probes)."""
+
+    async def run(self, ctx: ProbeContext) -> None:
+        """Send the probe's own requests (active probes)."""
+
+    def conclude(self, ctx: ProbeContext) -> None:
+        """Judge what was observed and report findings; called once after every `run`."""
+
+    @classmethod
+    def rule(cls, rule_id: str) -> Rule:
+        """The rule with this id (`<probe>.<name>` or just `<name>`)."""
+        full = rule_id if "." in rule_id else f"{cls.id}.{rule_id}"
+        for rule in cls.rules:
+            if rule.id == full:
+                return rule
+        raise KeyError(full)
+
+
+def make_rule(probe_id: str, name: str, **fields: Any) -> Rule:
+    """Build a rule whose id is `<probe_id>.<name>`."""
+    return Rule(id=f"{probe_id}.{name}", **fields)
