@@ -1,7 +1,241 @@
-"""Command-line interface (being written)."""
+"""The `probe` command: builds validated options and hands them to the runner.
+
+User errors (a broken scenario, a bad flag) print one line and exit 2; an internal error
+prints a short banner and how to see the traceback (--debug).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from probe import __version__
+from probe.errors import ProbeError, UsageError, UserError
+from probe.findings import Severity
+
+app = typer.Typer(
+    name="probe",
+    help="Black-box DAST probes for live HTTP APIs, driven by a YAML scenario.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("probe")
+
+EXIT_INTERNAL = 4
+_debug = False
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for raw in values or [] for v in raw.split(",") if v.strip())
+
+
+def _variables(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var takes NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+def _configure_logging(verbose: int) -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("probe").setLevel(
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    )
+    # httpx logs every request line at INFO; only worth seeing when asked for.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+    return handler
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"probe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("reports"),
+    fmt: Annotated[
+        list[str] | None, typer.Option("--format", help="json,html (default both).")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only these probes.")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip these probes.")] = None,
+    fail_on: Annotated[
+        Severity, typer.Option("--fail-on", help="Exit 1 on a finding at or above this.")
+    ] = Severity.high,
+    var: Annotated[
+        list[str] | None, typer.Option("--var", help="NAME=VALUE for ${NAME} in the scenario.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+) -> None:
+    """Scan the API a scenario describes and write the reports."""
+    from probe import runner
+    from probe.console import make_progress
+    from probe.reports import console_summary
+    from probe.scenario.loader import load_scenario
+
+    handler = _configure_logging(verbose)
+    loaded = load_scenario(file, variables=_variables(var))
+    formats = runner.check_formats(_split(fmt) or runner.FORMATS)
+    options = runner.RunOptions(out, formats, _split(only), _split(skip), fail_on)
+    if dry_run:
+        probes = runner.select_probes(loaded.scenario, options.only, options.skip)
+        for line in runner.plan(loaded.scenario, probes):
+            typer.echo(line)
+        raise typer.Exit(0)
+    progress = make_progress(quiet=quiet)
+    try:
+        outcome = runner.execute(loaded, options, progress, log_handler=handler)
+    finally:
+        progress.close()
+    if not quiet:
+        typer.echo(console_summary(outcome.report), err=True)
+        for path in outcome.paths:
+            typer.echo(f"report: {path}", err=True)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    var: Annotated[list[str] | None, typer.Option("--var", help="NAME=VALUE.")] = None,
+) -> None:
+    """Check a scenario without sending anything."""
+    from probe.scenario.loader import load_scenario
+
+    loaded = load_scenario(file, variables=_variables(var))
+    scenario = loaded.scenario
+    typer.echo(
+        f"{file}: valid: {scenario.name!r}, {len(scenario.endpoints)} endpoints, "
+        f"{len(scenario.identities)} identities, probes: "
+        f"{', '.join(scenario.probes.enabled()) or 'none'}"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario format's JSON Schema (for editor autocompletion)."""
+    from probe.scenario.loader import scenario_json_schema
+
+    typer.echo(json.dumps(scenario_json_schema(), indent=2))
+
+
+@app.command()
+def probes(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables.")] = False,
+) -> None:
+    """List probes and their rules."""
+    from probe.catalogue import rules_markdown
+    from probe.probes import REGISTRY
+
+    if markdown:
+        typer.echo(rules_markdown(), nl=False)
+        return
+
+    for probe in REGISTRY.values():
+        state = "" if probe.implemented else "  (not in this release: checks are skipped)"
+        typer.echo(f"{probe.id}: {probe.title}{state}")
+        for rule in probe.rules:
+            typer.echo(f"  {rule.id:<34} {rule.severity.value:<8} {rule.owasp:<9} "
+                       f"CWE-{rule.cwe:<4} {rule.title}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("reports"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Start the bundled weak demo API on 127.0.0.1, scan it, write the reports, stop it."""
+    from probe import runner
+    from probe.console import make_progress
+    from probe.demo import DEMO_VARIABLES, demo_scenario_path, serve_demo
+    from probe.report import ScanStatus
+    from probe.reports import console_summary
+    from probe.scenario.loader import load_scenario
+
+    handler = _configure_logging(0)
+    path = demo_scenario_path()
+    with serve_demo() as url:
+        typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
+        loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
+        progress = make_progress(quiet=quiet)
+        try:
+            outcome = runner.execute(loaded, runner.RunOptions(out=out), progress,
+                                     log_handler=handler)
+        finally:
+            progress.close()
+    typer.echo(console_summary(outcome.report), err=True)
+    for report_path in outcome.paths:
+        typer.echo(f"report: {report_path}", err=True)
+    status = outcome.report.status
+    raise typer.Exit(0 if status is ScanStatus.complete else outcome.exit_code or 1)
+
 
 def main() -> None:
-    """Entry point."""
+    """Run the CLI, turning errors into one line (user) or a short banner (internal)."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("probe: interrupted", err=True)
+        sys.exit(130)
+    except UserError as err:
+        if _debug:
+            raise
+        typer.echo(f"probe: error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except ProbeError as err:
+        if _debug:
+            raise
+        typer.echo(f"probe: error: {err}", err=True)
+        sys.exit(getattr(err, "exit_code", 3))
+    except typer.Abort:
+        typer.echo("probe: interrupted", err=True)
+        sys.exit(130)
+    except typer.exceptions.TyperException as err:
+        # Usage problems found by the command-line parser: message and exit 2.
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        sys.exit(getattr(err, "exit_code", 2))
+    except Exception as err:
+        if _debug:
+            raise
+        typer.echo(
+            f"probe: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in probe. Re-run with --debug for the traceback and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -37,11 +37,11 @@ from probe.events import (
 from probe.evidence import build_evidence, curl_command
 from probe.exchange import Exchange
 from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
-from probe.http import ScanClient
+from probe.http import ScanClient, scope_key
 from probe.identities import Identities
 from probe.probes import REGISTRY
 from probe.probes.base import Found, Probe, RequestSpec
-from probe.redact import Redactor
+from probe.redact import Redactor, redacted_logs
 from probe.report import (
     Report,
     ScanStatus,
@@ -58,6 +58,10 @@ ENGINE = "engine"
 # An identity whose answers are mostly 401/403 is reported as not authenticated.
 _AUTH_FAILURE_SHARE = 0.5
 _AUTH_MIN_SAMPLES = 4
+# Cookie values the target sets are learnt as secrets (session ids echoed in bodies); short
+# ones would mask ordinary words, and a cap keeps a cookie-per-response target cheap.
+_COOKIE_SECRET_MIN_LEN = 16
+_COOKIE_SECRETS_MAX = 100
 
 
 def _label(endpoint: Endpoint | str | None) -> str | None:
@@ -77,7 +81,10 @@ class Scan:
         probes: Sequence[str] | None = None,
         events: EventSink | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        extra_probes: Sequence[Probe] = (),
     ) -> None:
+        """`probes` narrows the scenario's enabled probes to these ids; `extra_probes` are
+        instances run after them (tests and plug-ins)."""
         self.scenario = scenario
         self.scan_id = secrets.token_hex(8)
         self.marker = "prb" + secrets.token_hex(4)
@@ -88,7 +95,8 @@ class Scan:
         self._info = ScenarioInfo(name=scenario.name, path=scenario_path, sha256=scenario_sha256)
         enabled = scenario.probes.enabled()
         ids = [p for p in REGISTRY if p in enabled and (probes is None or p in probes)]
-        self.probes: list[Probe] = [REGISTRY[p]() for p in ids]
+        self.probes: list[Probe] = [REGISTRY[p]() for p in ids] + list(extra_probes)
+        self._cookie_secrets = 0
         self._exchanges: list[Exchange] = []
         self._checks: list[CheckResult] = []
         self._findings: dict[str, Finding] = {}
@@ -98,7 +106,7 @@ class Scan:
         target = scenario.target
         self.client = ScanClient(
             settings=scenario.settings,
-            scope=target.scope_keys(),
+            scope=_scope(scenario),
             verify=target.verify_tls,
             scan_id=self.scan_id,
             base_headers=dict(target.headers),
@@ -240,8 +248,8 @@ class Scan:
             owasp_api=rule.owasp_api,
             cwe=rule.cwe,
             endpoint=found.endpoint,
-            affected=list(found.affected),
-            parameter=found.parameter,
+            affected=[self.redactor.text(a) for a in found.affected],
+            parameter=self.redactor.text(found.parameter) if found.parameter else None,
             detail=self.redactor.text(found.detail),
             evidence=evidence,
             reproduce=reproduce,
@@ -274,7 +282,7 @@ class Scan:
         status = ScanStatus.complete
         abort: ScanAbort | None = None
         try:
-            with anyio.CancelScope() as scope:
+            with redacted_logs(self.redactor), anyio.CancelScope() as scope:
                 async with anyio.create_task_group() as group:
                     if handle_signals:
                         group.start_soon(self._watch_signals, scope)
@@ -294,7 +302,7 @@ class Scan:
         report = self._build_report(started, status)
         self._events(ScanFinished(status.value))
         if abort is not None:
-            abort.report = report  # type: ignore[attr-defined]
+            abort.report = report
             raise abort
         return report
 
@@ -324,6 +332,7 @@ class Scan:
                 group.start_soon(self._run_probe, probe)
         for probe in self.probes:
             self._guarded(probe, "conclude", lambda p=probe: p.conclude(self))
+        self._renewal_problems()
         self._auth_health()
 
     async def _reachability(self) -> None:
@@ -351,6 +360,15 @@ class Scan:
             )
             if exchange.response is not None:
                 self._baselines[endpoint.label] = exchange
+            else:
+                self.check(
+                    ENGINE,
+                    "baseline",
+                    endpoint,
+                    CheckStatus.error,
+                    f"the endpoint's own request failed ({exchange.error}); probes judging "
+                    "against it have nothing to compare with",
+                )
             name = endpoint.identity
             if name and name not in checked and "authenticated" in exchange.tags:
                 checked.add(name)
@@ -375,6 +393,12 @@ class Scan:
                 CheckStatus.passed,
                 f"{name} accepted ({response.status})",
             )
+
+    def _renewal_problems(self) -> None:
+        for problem in self.identities.problems:
+            self.warnings.append(problem)
+            self._notice(problem)
+            self.check(ENGINE, "login", None, CheckStatus.error, problem)
 
     def _auth_health(self) -> None:
         totals: Counter[str] = Counter()
@@ -424,10 +448,24 @@ class Scan:
         return chain[-1]
 
     def _observe(self, exchange: Exchange) -> None:
+        self._learn_cookies(exchange)
         self._exchanges.append(exchange)
         self._events(RequestDone(self.client.sent, self.scenario.settings.max_requests))
         for probe in self.probes:
             self._guarded(probe, "observe", lambda p=probe: p.observe(exchange))
+
+    def _learn_cookies(self, exchange: Exchange) -> None:
+        if exchange.response is None:
+            return
+        for line in exchange.response.headers_named("set-cookie"):
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0].strip().strip('"')
+            known = self.redactor.placeholder(value) is not None
+            if known or len(value) < _COOKIE_SECRET_MIN_LEN:
+                continue
+            if self._cookie_secrets < _COOKIE_SECRETS_MAX:
+                self._cookie_secrets += 1
+                self.redactor.add(value, f"cookie_{name.strip()}")
 
     def _notice(self, message: str) -> None:
         self._events(Notice(self.redactor.text(message)))
@@ -448,7 +486,7 @@ class Scan:
             target=TargetInfo(
                 base_url=target.base_url,
                 http_url=target.effective_http_url,
-                scope=sorted(target.scope_keys()),
+                scope=sorted(self.client.scope),
             ),
             started=started,
             finished=datetime.now(UTC),
@@ -460,6 +498,14 @@ class Scan:
             checks=self._checks,
             findings=findings,
         )
+
+
+def _scope(scenario: Scenario) -> frozenset[str]:
+    """The scope entries the guard enforces; the default one brackets IPv6 hosts."""
+    target = scenario.target
+    if target.scope is not None:
+        return target.scope_keys()
+    return frozenset(scope_key(url) for url in (target.base_url, target.effective_http_url))
 
 
 def _render_path(endpoint: Endpoint) -> str:

@@ -3,6 +3,7 @@
     ProbeError                      base; never shown with a traceback unless --debug
     ├── UserError                   the user can fix it; exit 2, one line "what (where)"
     │   ├── ScenarioError           a scenario file is broken: file:line and the key
+    │   │   └── InvalidScenario     one or more problems; the message is the first by line
     │   └── UsageError              a bad flag or flag value
     ├── ScanAbort                   the scan could not run at all; exit 3
     └── RequestRefused              a request the engine will not send (not fatal to the scan)
@@ -15,6 +16,9 @@ user to re-run with --debug for the traceback.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class ProbeError(Exception):
@@ -43,14 +47,28 @@ class ScenarioError(UserError):
         return f"{where}: {self.message}" if where else self.message
 
 
+class InvalidScenario(ScenarioError):
+    """A scenario with one or more problems; its message is the first problem in line order."""
+
+    def __init__(self, problems: Sequence[ScenarioError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, file=first.file, line=first.line)
+        self.problems: tuple[ScenarioError, ...] = tuple(problems)
+        """Every problem found, in line order (often just one)."""
+
+
 class UsageError(UserError):
     """A bad command-line flag or value."""
 
 
 class ScanAbort(ProbeError):
-    """The scan could not run (for example the target is unreachable at the start)."""
+    """The scan could not run (for example the target is unreachable at the start).
+
+    The engine attaches the partial report (status `failed`) as `report` before raising.
+    """
 
     exit_code = 3
+    report: Any = None
 
 
 class RequestRefused(ProbeError):

@@ -29,8 +29,13 @@ def request_text(exchange: Exchange, redactor: Redactor) -> str:
     body = exchange.request.body
     if body:
         lines.append("")
-        lines.append(redactor.text(body[:EXCERPT_CHARS].decode("utf-8", "replace")))
+        lines.append(_excerpt(body.decode("utf-8", "replace"), EXCERPT_CHARS, redactor))
     return "\n".join(lines)
+
+
+def _excerpt(text: str, limit: int, redactor: Redactor) -> str:
+    """The first `limit` characters, redacted before the cut so no secret is cut in half."""
+    return redactor.excerpt(redactor.text(text)[:limit])
 
 
 def build_evidence(
@@ -38,22 +43,27 @@ def build_evidence(
 ) -> Evidence:
     """Evidence for one exchange; `excerpt` picks the part of the body that matters."""
     response = exchange.response
+    note = note or exchange.error
     if response is None:
         return Evidence(
             request=request_text(exchange, redactor),
             status=None,
             body_excerpt="",
-            note=note or exchange.error,
+            note=redactor.text(note) if note else None,
         )
-    body = excerpt if excerpt is not None else response.text(EXCERPT_CHARS)
-    if response.truncated and excerpt is None:
-        body += "\n[... body cut at the scan's body cap]"
+    if excerpt is not None:
+        # A probe's excerpt may be cut anywhere, even inside a secret.
+        body = redactor.excerpt(excerpt[: EXCERPT_CHARS * 2])
+    else:
+        body = _excerpt(response.text(), EXCERPT_CHARS, redactor)
+        if response.truncated:
+            body += "\n[... body cut at the scan's body cap]"
     return Evidence(
         request=request_text(exchange, redactor),
         status=response.status,
         response_headers=redactor.headers(response.headers),
-        body_excerpt=redactor.text(body[: EXCERPT_CHARS * 2]),
-        note=note,
+        body_excerpt=body,
+        note=redactor.text(note) if note else None,
     )
 
 

@@ -1,27 +1,36 @@
 """The only place that touches the network: one httpx client per scan, behind the guards.
 
 Every request goes through, in order: the scope guard (host:port must be in scope, for every
-redirect hop too), the request budget, the circuit breaker, the politeness limiter
-(requests_per_second) and the concurrency limit. Bodies are read raw and decoded by hand so
-that both the bytes read and the bytes decompressed stop at the body cap.
+redirect hop too, judged on the URL as httpx parses it), the circuit breaker and the request
+budget, the concurrency limit, the politeness limiter (requests_per_second), then the breaker
+and budget once more (they may have tripped while the request waited). `timeout` bounds the
+whole exchange, body included. Bodies are read raw and decoded by hand so that both the bytes
+read and the bytes decompressed stop at the body cap. The client keeps no cookies.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 import time
+import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import anyio
 import httpx
+import idna
 
 from probe import __version__
 from probe.errors import BudgetExhausted, CircuitOpen, OutOfScope, RequestRefused
 from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.probes.base import RequestSpec
+from probe.redact import SENSITIVE_HEADERS
 from probe.scenario.models import Settings
 
 log = logging.getLogger(__name__)
@@ -30,20 +39,96 @@ SCAN_ID_HEADER = "X-Probe-Scan-Id"
 USER_AGENT = f"probe/{__version__}"
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Userinfo, backslashes and control characters: parsers disagree on where such URLs go.
+_AUTHORITY_TRICKS = re.compile(r"[@\\\x00-\x20\x7f]")
+_NOT_SENT = "not sent"
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+
+
+def scope_key(url: str) -> str:
+    """The `host:port` scope entry for a URL, IPv6 hosts in brackets, default port filled in."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
+    return f"{host}:{port}"
+
+
+def _norm_host(host: str) -> str:
+    """A host as it goes on the wire: lower-case, IPv6 compressed, IDNA-encoded ("" if invalid)."""
+    host = host.lower().strip("[]")
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Address(host))
+        except ValueError:
+            return ""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host).decode("ascii")
+    except idna.IDNAError:
+        return ""
+
+
+@lru_cache(maxsize=64)
+def parse_scope(scope: frozenset[str]) -> frozenset[tuple[str, int | None]]:
+    """Scope entries as (host, port or None for any port).
+
+    `[v6]` and `[v6]:port` carry brackets; an unbracketed entry with several colons is a bare
+    IPv6 host (so `::1:8080` is the address ::1:8080, never ::1 on port 8080).
+    """
+    parsed: set[tuple[str, int | None]] = set()
+    for entry in scope:
+        entry = entry.strip().lower()
+        host, port = entry, ""
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+        elif entry.count(":") == 1:
+            host, port = entry.split(":")
+        host = _norm_host(host)
+        if not host or (entry.endswith(":") or (port and not port.isdigit())):
+            continue
+        parsed.add((host, int(port) if port else None))
+    return frozenset(parsed)
+
+
+def target_of(url: str) -> tuple[str, int] | None:
+    """The host and port httpx would connect to for `url`, or None when the engine won't send it.
+
+    The URL is parsed by httpx itself (what is checked is what is sent) and must agree with
+    the standard library's reading of it; userinfo (`user@host`) and backslashes or control
+    characters in the authority are refused, since parsers disagree on where such URLs go.
+    """
+    authority = url.partition("//")[2]
+    authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
+    if _AUTHORITY_TRICKS.search(authority):
+        return None
+    try:
+        parsed = httpx.URL(url)
+        split = urlsplit(url)
+        split_port = split.port
+    except (httpx.InvalidURL, ValueError):
+        return None
+    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host or parsed.userinfo:
+        return None
+    port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
+    host = _norm_host(parsed.raw_host.decode("ascii"))
+    split_host = _norm_host(split.hostname or "")
+    if not host or (split_host, split_port or _DEFAULT_PORTS.get(split.scheme)) != (host, port):
+        return None
+    return host, port
 
 
 def in_scope(url: str, scope: frozenset[str]) -> bool:
     """True when the URL's host (and port, where the entry names one) is in scope."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+    target = target_of(url)
+    if target is None:
         return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    bracketed = f"[{host}]" if ":" in host else host
-    return bool({host, bracketed, f"{bracketed}:{port}", f"{host}:{port}"} & scope)
+    host, port = target
+    entries = parse_scope(scope)
+    return (host, None) in entries or (host, port) in entries
 
 
 class Budget:
@@ -53,10 +138,14 @@ class Budget:
         self.limit = limit
         self.used = 0
 
-    def take(self, count: int = 1) -> None:
-        """Reserve `count` requests or raise BudgetExhausted."""
+    def check(self, count: int = 1) -> None:
+        """Raise BudgetExhausted when `count` more requests would pass the limit."""
         if self.used + count > self.limit:
             raise BudgetExhausted(f"request budget of {self.limit} spent")
+
+    def take(self, count: int = 1) -> None:
+        """Reserve `count` requests or raise BudgetExhausted."""
+        self.check(count)
         self.used += count
 
 
@@ -115,9 +204,18 @@ class CircuitBreaker:
             raise CircuitOpen(f"target kept failing: {self.reason}")
 
 
+def _looks_like_zlib(head: bytes) -> bool:
+    """True when two bytes open a zlib stream (RFC 1950: deflate method, header checksum)."""
+    return head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+
+
 @dataclass
 class BodyReader:
-    """Reads a body up to `cap` bytes after decompression (gzip and deflate by hand)."""
+    """Reads a body up to `cap` bytes after decompression (gzip and deflate by hand).
+
+    The bytes read from the wire are capped too, so a compressed stream that never ends (or
+    never yields output) stops at the cap like a plain one.
+    """
 
     cap: int
     encoding: str
@@ -125,12 +223,11 @@ class BodyReader:
     def __post_init__(self) -> None:
         self._out = bytearray()
         self._raw = 0
+        self._head = b""
         self.truncated = False
         self._decoder: zlib._Decompress | None = None
         if self.encoding in ("gzip", "x-gzip"):
             self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.encoding == "deflate":
-            self._decoder = zlib.decompressobj(zlib.MAX_WBITS)
 
     @property
     def done(self) -> bool:
@@ -140,26 +237,35 @@ class BodyReader:
     def feed(self, chunk: bytes) -> None:
         """Add raw bytes from the wire."""
         self._raw += len(chunk)
+        if self.encoding == "deflate" and self._decoder is None:
+            # "deflate" is sent both zlib-wrapped (as RFC 9110 says) and raw (as some servers
+            # do); the first two bytes tell them apart.
+            self._head += chunk
+            if len(self._head) < 2:
+                return
+            wbits = zlib.MAX_WBITS if _looks_like_zlib(self._head) else -zlib.MAX_WBITS
+            self._decoder = zlib.decompressobj(wbits)
+            chunk, self._head = self._head, b""
         room = self.cap - len(self._out)
         if self._decoder is None:
             self._out += chunk[:room]
             self.truncated = len(chunk) > room
             return
         try:
+            # max_length bounds the output of this one call: a bomb never inflates past the cap.
             data = self._decoder.decompress(chunk, room + 1)
         except zlib.error:
-            if self.encoding == "deflate" and not self._out and self._raw == len(chunk):
-                self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
-                self._raw = 0
-                self.feed(chunk)
-                return
-            self.truncated = True
+            self.truncated = True  # a corrupt stream: keep what decoded, read no further
             return
         self._out += data[:room]
-        if len(data) > room or self._decoder.unconsumed_tail:
+        if len(data) > room or self._raw > self.cap:
             self.truncated = True
-        if self._raw > self.cap:
-            self.truncated = True
+
+    def finish(self) -> None:
+        """Decode what a short body left pending (a deflate body of fewer than two bytes)."""
+        if self._head:
+            self._out += self._head[: self.cap]
+            self._head = b""
 
     @property
     def body(self) -> bytes:
@@ -168,6 +274,17 @@ class BodyReader:
 
 
 ExchangeHook = Callable[[Exchange], None]
+_RecordArgs = tuple[
+    RequestSpec, list[tuple[str, str]], str, str, str | None, str | None, frozenset[str]
+]
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """A cookie policy that stores nothing."""
+
+    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        """Refuse every cookie."""
+        return False
 
 
 class ScanClient:
@@ -202,6 +319,9 @@ class ScanClient:
             limits=limits,
             transport=transport,
             trust_env=False,
+            # No cookie jar: a cookie one identity's login set must never ride along on an
+            # anonymous or another identity's request, and every header sent is on record.
+            cookies=CookieJar(policy=_NoCookies()),
         )
 
     async def aclose(self) -> None:
@@ -210,7 +330,7 @@ class ScanClient:
 
     @property
     def sent(self) -> int:
-        """Requests sent (or reserved) so far."""
+        """Requests handed to the network so far (refused ones are not counted)."""
         return self.budget.used
 
     def _headers(self, spec: RequestSpec) -> list[tuple[str, str]]:
@@ -252,9 +372,10 @@ class ScanClient:
                 method, content = "GET", None
             next_url = urljoin(current.url, location)
             headers = current.headers
+            if content is None:
+                headers = tuple((n, v) for n, v in headers if n.lower() not in _BODY_HEADERS)
             if urlsplit(next_url).netloc != urlsplit(current.url).netloc:
-                sensitive = {"authorization", "cookie", "proxy-authorization"}
-                headers = tuple((n, v) for n, v in headers if n.lower() not in sensitive)
+                headers = tuple((n, v) for n, v in headers if n.lower() not in SENSITIVE_HEADERS)
             current = RequestSpec(method, next_url, headers, content)
         return chain
 
@@ -290,41 +411,74 @@ class ScanClient:
         headers = self._headers(spec)
         args = (spec, headers, probe, purpose, endpoint, identity, tags)
         try:
-            if not in_scope(spec.url, self.scope):
-                host = urlsplit(spec.url).netloc
-                raise OutOfScope(f"out of scope: {host} is not in the scenario's scope")
+            self._guard_scope(spec.url)
             self.breaker.guard()
-            self.budget.take()
+            self.budget.check()
         except RequestRefused as refused:
-            log.info("not sent: %s %s (%s)", spec.method, spec.url, refused)
-            return self._record(*args, None, f"refused: {refused}")
+            return self._refused(args, refused)
         async with self._limit:
             await self.pacer.wait()
+            try:
+                # Checked again: the breaker may have opened, or the budget run out, while
+                # this request waited for its turn.
+                self.breaker.guard()
+                self.budget.take()
+            except RequestRefused as refused:
+                return self._refused(args, refused)
             response, error = await self._transfer(spec, headers)
-        failed = response is None or response.status >= 500
-        self.breaker.record(failed=failed, what=error or f"HTTP {response and response.status}")
+        if response is not None or not (error or "").startswith(_NOT_SENT):
+            # A request httpx could not even build says nothing about the target's health.
+            failed = response is None or response.status >= 500
+            what = error or f"HTTP {response and response.status}"
+            self.breaker.record(failed=failed, what=what)
         return self._record(*args, response, error)
+
+    def _guard_scope(self, url: str) -> None:
+        target = target_of(url)
+        if target is None:
+            raise OutOfScope(
+                "out of scope: where the URL goes is unclear (credentials, backslash, control "
+                "characters or an invalid host); never sent"
+            )
+        if not in_scope(url, self.scope):
+            host, port = target
+            host = f"[{host}]" if ":" in host else host
+            raise OutOfScope(f"out of scope: {host}:{port} is not in the scenario's scope")
+
+    def _refused(self, args: _RecordArgs, refused: RequestRefused) -> Exchange:
+        spec = args[0]
+        log.info("not sent: %s %s (%s)", spec.method, spec.url, refused)
+        return self._record(*args, None, f"refused: {refused}")
 
     async def _transfer(
         self, spec: RequestSpec, headers: list[tuple[str, str]]
     ) -> tuple[ResponseRecord | None, str | None]:
-        request = self._client.build_request(
-            spec.method, spec.url, headers=headers, content=spec.content
-        )
+        """Send and read the body; the timeout bounds the whole exchange, not each read."""
         started = time.monotonic()
         try:
-            response = await self._client.send(request, stream=True)
-            try:
-                reader = BodyReader(
-                    self.settings.body_cap,
-                    (response.headers.get("content-encoding") or "").strip().lower(),
-                )
-                async for chunk in response.aiter_raw():
-                    reader.feed(chunk)
-                    if reader.done:
-                        break
-            finally:
-                await response.aclose()
+            request = self._client.build_request(
+                spec.method, spec.url, headers=headers, content=spec.content
+            )
+        except (httpx.InvalidURL, ValueError) as exc:  # UnicodeEncodeError: non-ASCII header
+            return None, f"{_NOT_SENT}: invalid request: {exc}"
+        response: httpx.Response | None = None
+        reader = BodyReader(self.settings.body_cap, "")
+        complete = False
+        try:
+            with anyio.move_on_after(self.settings.timeout):
+                response = await self._client.send(request, stream=True)
+                try:
+                    encoding = response.headers.get("content-encoding") or ""
+                    reader = BodyReader(self.settings.body_cap, encoding.strip().lower())
+                    async for chunk in response.aiter_raw():
+                        reader.feed(chunk)
+                        if reader.done:
+                            break
+                    reader.finish()
+                    complete = True
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
         except httpx.TimeoutException:
             return None, f"timeout: no answer within {self.settings.timeout:g} s"
         except httpx.ConnectError as exc:
@@ -333,13 +487,16 @@ class ScanClient:
             return None, f"{type(exc).__name__}: {exc}"
         except OSError as exc:  # pragma: no cover - platform-specific socket errors
             return None, f"network: {exc}"
+        if response is None:
+            return None, f"timeout: no answer within {self.settings.timeout:g} s"
         raw = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
         record = ResponseRecord(
             status=response.status_code,
             http_version=response.http_version,
             headers=raw,
             body=reader.body,
-            truncated=reader.truncated,
+            # A body still arriving when the time ran out is kept, marked as cut.
+            truncated=reader.truncated or not complete,
             elapsed=time.monotonic() - started,
         )
         return record, None

@@ -1,8 +1,10 @@
 """Resolves identities to tokens at scan start and keeps login tokens fresh.
 
 A token that expires during the scan (staging tokens often live minutes) is renewed by logging
-in again before the next request that needs it. Probes that test expired tokens on purpose set
-their own Authorization header and send as no identity, so renewal never touches them.
+in again before the next request that needs it: RENEW_MARGIN seconds before its `exp`, or a
+quarter of its lifetime before for tokens that live less than four margins. Probes that test
+expired tokens on purpose set their own Authorization header and send as no identity, so
+renewal never touches them. A failed renewal keeps the old token and is reported once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 import jwt
@@ -25,6 +28,9 @@ from probe.scenario.models import Identity, Login
 log = logging.getLogger(__name__)
 
 RENEW_MARGIN = 15.0  # seconds before `exp` at which a login token is renewed
+# Short-lived tokens renew this share of their lifetime before `exp`, so a token living less
+# than RENEW_MARGIN does not trigger a login before every request.
+_RENEW_SHARE = 0.25
 Sender = Callable[[RequestSpec, str], Awaitable[Exchange]]
 
 
@@ -63,7 +69,15 @@ class IdentityState:
     token: str | None = None
     refresh_token: str | None = None
     expires: float | None = None
+    margin: float = RENEW_MARGIN
     error: str | None = None
+    logins: int = 0
+
+    def needs_renewal(self, now: float) -> bool:
+        """True when a login token ends within its renewal margin."""
+        if self.spec.login is None or self.token is None or self.expires is None:
+            return False
+        return self.expires - now < self.margin
 
     def header(self) -> tuple[str, str] | None:
         """The credential header line, or None when there is no token."""
@@ -81,8 +95,6 @@ def login_request(base_url: str, login: Login) -> RequestSpec:
         content = json.dumps(login.json_body).encode()
         headers.append(("Content-Type", "application/json"))
     elif login.form is not None:
-        from urllib.parse import urlencode
-
         content = urlencode(login.form).encode()
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     return RequestSpec(login.method, base_url + login.path, tuple(headers), content)
@@ -96,6 +108,8 @@ class Identities:
         self.base_url = base_url
         self.redactor = redactor
         self._lock = anyio.Lock()
+        #: Renewals that failed during the scan, for the report.
+        self.problems: list[str] = []
         for name, spec in identities.items():
             if spec.token:
                 redactor.add(spec.token, f"{name}_token")
@@ -114,28 +128,50 @@ class Identities:
     async def _login(self, state: IdentityState, send: Sender) -> None:
         assert state.spec.login is not None
         login = state.spec.login
+        state.logins += 1
         exchange = await send(login_request(self.base_url, login), state.name)
         try:
-            state.token, state.refresh_token = _read_tokens(exchange, login)
+            token, refresh = _read_tokens(exchange, login)
         except LoginFailed as failed:
-            state.token = None
             state.error = f"login as {state.name!r} failed: {failed}"
             log.warning("%s", state.error)
             return
-        state.error = None
-        self.redactor.add(state.token, f"{state.name}_token")
-        self.redactor.add(state.refresh_token, f"{state.name}_refresh_token")
-        state.expires = token_expiry(state.token)
+        self.redactor.add(token, f"{state.name}_token")
+        self.redactor.add(refresh, f"{state.name}_refresh_token")
+        state.token, state.refresh_token, state.error = token, refresh, None
+        state.expires, state.margin = renewal_schedule(token, time.time())
 
     async def header(self, name: str, send: Sender) -> tuple[str, str] | None:
         """The credential header for `name`, logging in again when the token is about to end."""
         state = self.states[name]
-        if state.spec.login is not None and state.token is not None and state.expires:
+        if state.needs_renewal(time.time()):
             async with self._lock:
-                if state.expires - time.time() < RENEW_MARGIN:
-                    log.info("token of %s expires soon; logging in again", name)
-                    await self._login(state, send)
+                if state.needs_renewal(time.time()):  # another request may have renewed it
+                    await self._renew(state, send)
         return state.header()
+
+    async def _renew(self, state: IdentityState, send: Sender) -> None:
+        log.info("token of %s expires soon; logging in again", state.name)
+        await self._login(state, send)
+        if state.error is not None:
+            # The old token may still work for a moment; it is kept, never renewed again
+            # (one failed renewal must not become a login before every request).
+            self.problems.append(f"{state.error} (renewing its token during the scan)")
+            state.expires = None
+
+
+def renewal_schedule(token: str, now: float) -> tuple[float | None, float]:
+    """When a fresh token ends (None: never, as far as the scan can tell) and its margin."""
+    expires = token_expiry(token)
+    if expires is None:
+        return None, RENEW_MARGIN
+    lifetime = expires - now
+    if lifetime <= 0:
+        # Already past `exp` by the scan's clock: clock skew, or a token the server does not
+        # time out. Renewing would only log in again before every request.
+        log.warning("a fresh login token is already past its exp; it will not be renewed")
+        return None, RENEW_MARGIN
+    return expires, min(RENEW_MARGIN, lifetime * _RENEW_SHARE)
 
 
 def _read_tokens(exchange: Exchange, login: Login) -> tuple[str, str | None]:
@@ -155,12 +191,24 @@ def _read_tokens(exchange: Exchange, login: Login) -> tuple[str, str | None]:
     return token, refresh if isinstance(refresh, str) else None
 
 
+_SECRET_KEY_WORDS = ("pass", "secret", "key", "token", "credential")
+
+
 def _remember_login_secrets(login: Login, name: str, redactor: Redactor) -> None:
-    fields: dict[str, Any] = {}
-    if isinstance(login.json_body, dict):
-        fields.update(login.json_body)
-    if login.form:
-        fields.update(login.form)
-    for key, value in fields.items():
-        if isinstance(value, str) and any(w in key.lower() for w in ("pass", "secret", "key")):
+    for key, value in _string_fields(login.json_body):
+        if any(word in key.lower() for word in _SECRET_KEY_WORDS):
             redactor.add(value, f"{name}_{key}")
+    for key, value in (login.form or {}).items():
+        if any(word in key.lower() for word in _SECRET_KEY_WORDS):
+            redactor.add(value, f"{name}_{key}")
+
+
+def _string_fields(data: Any, key: str = "") -> list[tuple[str, str]]:
+    """(key, value) for every string in a JSON value, nested objects and lists included."""
+    if isinstance(data, str):
+        return [(key, data)]
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _string_fields(v, str(k))]
+    if isinstance(data, list):
+        return [f for item in data for f in _string_fields(item, key)]
+    return []

@@ -1,15 +1,21 @@
 """Keeps secrets out of reports and logs.
 
 Every secret the scan knows (identity tokens, passwords, the value of every interpolated
-variable) is replaced by a `$NAME` placeholder wherever it appears; the values of
-Authorization, Cookie and Set-Cookie headers are masked whatever they contain.
+variable) is replaced by a `$NAME` placeholder wherever it appears, also in its JSON-escaped
+and URL-encoded forms; the values of Authorization, Cookie and Set-Cookie headers are masked
+whatever they contain. While a scan runs, every log record created in the process is redacted
+when it is made (`redacted_logs`), so no handler, however configured, sees a secret.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
@@ -17,6 +23,25 @@ SENSITIVE_HEADERS = frozenset(
 MASK = "[redacted]"
 # Short values would mask ordinary words; they are still masked inside sensitive headers.
 _MIN_SECRET_LEN = 4
+# A secret cut at the edge of an excerpt is masked when at least this much of it is left.
+_MIN_PARTIAL_LEN = 4
+_NAMES = "|".join(sorted(SENSITIVE_HEADERS, key=len, reverse=True))
+# Header lines inside log messages: httpcore's debug traces print them as bytes tuples,
+# (b'set-cookie', b'sid=...'); other libraries as "Set-Cookie: sid=..." lines.
+_LOGGED_TUPLE = re.compile(
+    r"""\(b(['"])(""" + _NAMES + r""")\1, b(['"])(?:\\.|(?!\3).)*\3\)""", re.IGNORECASE
+)
+_LOGGED_LINE = re.compile(
+    r"^([ \t]*(?:" + _NAMES + r")[ \t]*:[ \t]*).+$", re.IGNORECASE | re.MULTILINE
+)
+_FORMATTER = logging.Formatter()
+
+
+def _forms(value: str) -> list[str]:
+    """The ways a value shows up in traffic: as is, JSON-escaped, percent-encoded."""
+    forms = [value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]]
+    forms += [quote(value, safe=""), quote_plus(value, safe="")]
+    return list(dict.fromkeys(forms))
 
 
 class Redactor:
@@ -27,10 +52,12 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, value: str | None, name: str) -> None:
-        """Remember a secret; it will read as `$name` from now on."""
+        """Remember a secret; it reads as `$NAME` from now on (the first name given wins)."""
         if not value or len(value) < _MIN_SECRET_LEN or value in self._secrets:
             return
-        self._secrets[value] = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+        placeholder = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+        for form in _forms(value):
+            self._secrets.setdefault(form, placeholder)
         ordered = sorted(self._secrets, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
@@ -43,6 +70,13 @@ class Redactor:
         if self._pattern is None or not value:
             return value
         return self._pattern.sub(lambda m: template.format(self._secrets[m.group(0)]), value)
+
+    def excerpt(self, value: str) -> str:
+        """`text` for a piece cut from a longer text: a secret cut at either edge is masked too."""
+        out = self.text(value)
+        for secret, name in self._secrets.items():
+            out = _mask_cut_secret(out, secret, "$" + name)
+        return out
 
     def header(self, name: str, value: str) -> str:
         """A header value fit for a report."""
@@ -61,6 +95,27 @@ class Redactor:
         """Header lines fit for a report."""
         return [(name, self.header(name, value)) for name, value in lines]
 
+    def log_text(self, value: str) -> str:
+        """A log message fit for any handler: known secrets and credential headers masked."""
+        value = _LOGGED_TUPLE.sub(lambda m: f"(b'{m.group(2)}', b'{MASK}')", value)
+        value = _LOGGED_LINE.sub(lambda m: m.group(1) + MASK, value)
+        return self.text(value)
+
+
+def _mask_cut_secret(text: str, secret: str, placeholder: str) -> str:
+    """Mask the start of `secret` ending `text`, or its end starting `text`."""
+    longest = min(len(secret) - 1, len(text))
+    for size in range(longest, _MIN_PARTIAL_LEN - 1, -1):
+        if text.endswith(secret[:size]):
+            text = text[:-size] + placeholder
+            break
+    longest = min(len(secret) - 1, len(text))
+    for size in range(longest, _MIN_PARTIAL_LEN - 1, -1):
+        if text.startswith(secret[-size:]):
+            text = placeholder + text[size:]
+            break
+    return text
+
 
 def _mask_cookie(value: str, *, set_cookie: bool) -> str:
     if set_cookie:
@@ -71,14 +126,55 @@ def _mask_cookie(value: str, *, set_cookie: bool) -> str:
     return "; ".join(f"{name}={MASK}" for name in pairs)
 
 
+def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
+    """Redact a log record in place: its message, traceback and stack."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string; logging itself reports it on emit
+        return
+    record.msg = redactor.log_text(message)
+    record.args = None
+    if record.exc_info and record.exc_info[0] is not None:
+        # Formatters print exc_text when it is set; dropping exc_info keeps any handler from
+        # rendering the raw traceback (whose messages may hold a secret) again.
+        record.exc_text = redactor.log_text(_FORMATTER.formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redactor.log_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redactor.log_text(record.stack_info)
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts every record's message."""
+    """A logging filter that redacts every record it sees."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self._redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._redactor.text(record.getMessage())
-        record.args = None
+        """Redact the record in place; never drops it."""
+        redact_record(record, self._redactor)
         return True
+
+
+@contextmanager
+def redacted_logs(redactor: Redactor) -> Iterator[None]:
+    """While active, every log record made in this process (httpx, httpcore, probes, ...) is
+    redacted as it is created, before any filter or handler sees it."""
+    previous = logging.getLogRecordFactory()
+    active = True
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if active:
+            redact_record(record, redactor)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        active = False  # a factory installed on top of ours keeps calling it: pass through
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)

@@ -153,6 +153,10 @@ class Probe:
     #: False for probes whose checks a later release adds; they report `skipped`.
     implemented: ClassVar[bool] = True
 
+    def plan(self, scenario: Scenario) -> list[str]:
+        """Lines describing what `run` would send, for `probe run --dry-run`."""
+        return [f"{self.id}: {self.title} (requests decided at run time)"]
+
     def observe(self, exchange: Exchange) -> None:
         """Look at an exchange any probe made (passive probes)."""
 

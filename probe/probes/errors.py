@@ -1,12 +1,478 @@
-"""The errors probe (being written)."""
+"""The errors probe: provokes error answers, then judges every answer for what it leaks.
+
+What it sends, per endpoint, as the endpoint's identity. Each request goes twice, once with
+`Accept: application/json` and once with `Accept: text/html`, since many frameworks leak in
+one and not the other:
+
+- `unknown-path`: GET <endpoint path>/<scan marker>-missing;
+- `malformed-json`: the endpoint's method with a cut-off JSON body (endpoints that take JSON);
+- `type-confusion`: a word wherever the endpoint sends a number (path parameters, query
+  values, JSON fields), when it sends any;
+- `long-value`: an 8 KiB value in the endpoint's first parameter (a query parameter, else a
+  JSON field, a path parameter, a form field, else an added query parameter);
+- `special-chars`: `'"<>{}` and a NUL byte in that same parameter;
+- `unsupported-method`: the invented method PRBX, never DELETE or PUT, so nothing can change.
+
+That is 8 to 12 requests per endpoint. Once per target, unless `exposure_paths: false`: a
+request for a random path (the reference answer), then the 24 well-known paths of
+`exposure_signatures.EXPOSURES`, joined to base_url and, when base_url has a path, to the
+host root too: 25 or 50 requests.
+
+How it judges: every answer any probe gets (the baselines included) goes through the pure
+judges of `error_signatures` (stack traces, framework debug pages, SQL errors, server file
+paths) and `secret_signatures`. Error text counts only when the normal answer lacks it: the
+endpoint's baseline, or for target-wide requests the random-path answer, when below 400.
+Secrets and debug consoles count wherever they show. A 500 to one of the probe's own malformed
+requests is an unhandled error when the baseline was answered below 500. Exposure paths are
+judged by their content, and not at all when the random path gets the same content.
+"""
 
 from __future__ import annotations
 
-from probe.probes.base import Probe
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import unquote
+
+import anyio
+
+from probe.exchange import Exchange
+from probe.findings import CheckStatus, Confidence
+from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
+from probe.probes.error_rules import PROBE_ID, RULES
+from probe.probes.error_signatures import (
+    DEBUG_CONSOLE,
+    DEBUG_PAGE,
+    EXPOSED_FILE,
+    INTERNAL_PATH,
+    SECRET_IN_RESPONSE,
+    SQL_ERROR,
+    STACK_TRACE,
+    UNHANDLED_5XX,
+    Match,
+    is_binary,
+    judge_views,
+    text_views,
+    unhandled_5xx,
+)
+from probe.probes.error_triggers import ACCEPTS, Trigger, plan_triggers, target_roots
+from probe.probes.exposure_signatures import EXPOSURES, Exposure
+from probe.probes.secret_signatures import find_secrets
+from probe.scenario.models import Endpoint, ErrorsConfig
+
+_DISCLOSURE_RULES = (DEBUG_CONSOLE, DEBUG_PAGE, STACK_TRACE, SQL_ERROR, INTERNAL_PATH)
+# Rules that count wherever they show: they are never part of a normal answer.
+_ALWAYS_NEWS = frozenset({DEBUG_CONSOLE, SECRET_IN_RESPONSE})
+_CONFIDENCE = {
+    DEBUG_CONSOLE: Confidence.certain,
+    DEBUG_PAGE: Confidence.certain,
+    INTERNAL_PATH: Confidence.tentative,
+}
+_MAX_EVIDENCE = 3
+_MAX_AFFECTED = 20
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One match counted against one place (endpoint label or URL)."""
+
+    place: str
+    is_endpoint: bool
+    exchange: Exchange
+    match: Match
+
+
+@dataclass
+class _Reference:
+    """The answer to a random path below one root (the catch-all check)."""
+
+    root: str
+    exchange: Exchange
+
+
+@dataclass
+class _State:
+    """What the probe gathered during the scan."""
+
+    matches: list[tuple[Exchange, list[Match]]] = field(default_factory=list)
+    answered: Counter[str] = field(default_factory=Counter)
+    sent: dict[str, list[Exchange]] = field(default_factory=dict)
+    references: list[_Reference] = field(default_factory=list)
+    exposed: set[int] = field(default_factory=set)
 
 
 class ErrorsProbe(Probe):
-    """Placeholder."""
+    """Malformed requests per endpoint, well-known exposure paths, and a passive reading of
+    every answer for stack traces, debug pages, SQL errors, file paths and secrets."""
 
-    id = "errors"
-    title = "errors"
+    id = PROBE_ID
+    title = "Error handling, debug pages and exposed files"
+    rules = RULES
+
+    def __init__(self) -> None:
+        self._state = _State()
+
+    # -- passive -------------------------------------------------------------------------------
+
+    def observe(self, exchange: Exchange) -> None:
+        """Judge one answer now; whether it is news is decided in `conclude`."""
+        response = exchange.response
+        if response is None:
+            return
+        if exchange.endpoint is not None:
+            self._state.answered[exchange.endpoint] += 1
+        if not response.body or is_binary(response.content_type):
+            return
+        views = text_views(response.text(), response.content_type)
+        matches = judge_views(views, exclude=unquote(exchange.request.url)) + find_secrets(views)
+        if matches:
+            self._state.matches.append((exchange, matches))
+
+    # -- active --------------------------------------------------------------------------------
+
+    async def run(self, ctx: ProbeContext) -> None:
+        """Send the malformed requests per endpoint and, once, the exposure paths."""
+        config = ctx.config(self.id)
+        exposure = not isinstance(config, ErrorsConfig) or config.exposure_paths
+        async with anyio.create_task_group() as group:
+            for endpoint in ctx.scenario.endpoints:
+                group.start_soon(self._provoke, ctx, endpoint)
+            if exposure:
+                group.start_soon(self._exposure, ctx)
+        if not exposure:
+            ctx.check(
+                self.id,
+                "exposure-paths",
+                None,
+                CheckStatus.skipped,
+                "exposure_paths is false in the scenario: nothing was requested",
+            )
+
+    async def _provoke(self, ctx: ProbeContext, endpoint: Endpoint) -> None:
+        sent = self._state.sent.setdefault(endpoint.label, [])
+
+        async def one(trigger: Trigger, short: str, accept: str) -> None:
+            spec = ctx.endpoint_request(
+                endpoint,
+                method=trigger.method,
+                path=trigger.path,
+                query=trigger.query,
+                headers=[("Accept", accept)],
+                content=trigger.content,
+                content_type=trigger.content_type,
+            )
+            if trigger.drop_body:
+                spec = _without_body(spec)
+            exchange = await ctx.send(
+                spec,
+                probe=self.id,
+                purpose=f"{trigger.name}:{short}",
+                endpoint=endpoint,
+                identity=endpoint.identity,
+            )
+            sent.append(exchange)
+
+        async with anyio.create_task_group() as group:
+            for trigger in plan_triggers(endpoint, ctx.marker):
+                for short, accept in ACCEPTS:
+                    group.start_soon(one, trigger, short, accept)
+
+    async def _exposure(self, ctx: ProbeContext) -> None:
+        found: dict[str, list[tuple[Exposure, Exchange, list[str], _Reference]]] = {}
+        exchanges: list[Exchange] = []
+        for root in target_roots(ctx.scenario.target.base_url):
+            random_path = f"{root}/{ctx.marker}-missing"
+            reference = _Reference(root, await self._get(ctx, random_path, "exposure-reference"))
+            self._state.references.append(reference)
+            results: list[tuple[Exposure, Exchange]] = []
+            async with anyio.create_task_group() as group:
+                for item in EXPOSURES:
+                    group.start_soon(self._fetch, ctx, root, item, results)
+            exchanges += [reference.exchange] + [x for _, x in results]
+            for item, exchange in results:
+                lines = _judge_exposure(item, exchange, reference.exchange)
+                if lines:
+                    found.setdefault(item.name, []).append((item, exchange, lines, reference))
+                    self._state.exposed.add(exchange.seq)
+        for hits in found.values():
+            self._report_exposure(ctx, hits)
+        self._exposure_check(ctx, exchanges, found)
+
+    async def _fetch(
+        self,
+        ctx: ProbeContext,
+        root: str,
+        item: Exposure,
+        results: list[tuple[Exposure, Exchange]],
+    ) -> None:
+        exchange = await self._get(ctx, root + item.path, f"exposure:{item.name}")
+        results.append((item, exchange))
+
+    async def _get(self, ctx: ProbeContext, url: str, purpose: str) -> Exchange:
+        return await ctx.send(RequestSpec("GET", url), probe=self.id, purpose=purpose)
+
+    def _report_exposure(
+        self, ctx: ProbeContext, hits: list[tuple[Exposure, Exchange, list[str], _Reference]]
+    ) -> None:
+        item, exchange, lines, reference = hits[0]
+        urls = [x.request.url for _, x, _, _ in hits]
+        ref = reference.exchange.response
+        ref_note = f"a random path answers {ref.status}" if ref else "a random path got no answer"
+        ctx.report(
+            self.id,
+            Found(
+                rule=self.rule(EXPOSED_FILE),
+                detail=f"{item.label} served at {', '.join(urls)} (checked by its content).",
+                exchanges=[exchange, reference.exchange],
+                affected=urls,
+                severity=item.severity,
+                confidence=Confidence.certain,
+                key=item.name,
+                excerpts={0: "\n".join(lines), 1: ""},
+                notes={0: f"content of {item.label}", 1: f"{ref_note}: the content is specific"},
+            ),
+        )
+
+    def _exposure_check(
+        self, ctx: ProbeContext, exchanges: list[Exchange], found: Mapping[str, list[Any]]
+    ) -> None:
+        answered = [x for x in exchanges if x.response is not None]
+        if not answered:
+            reason = exchanges[0].error if exchanges else "nothing sent"
+            ctx.check(
+                self.id,
+                "exposure-paths",
+                None,
+                CheckStatus.error,
+                f"all {len(exchanges)} exposure requests failed: {reason}",
+            )
+        elif found:
+            served = ", ".join(hits[0][0].path for hits in found.values())
+            ctx.check(self.id, "exposure-paths", None, CheckStatus.failed, f"served: {served}")
+        else:
+            ctx.check(
+                self.id,
+                "exposure-paths",
+                None,
+                CheckStatus.passed,
+                f"{len(answered)} answers to well-known paths, none with their content",
+            )
+
+    # -- verdicts ------------------------------------------------------------------------------
+
+    def conclude(self, ctx: ProbeContext) -> None:
+        """Keep the matches that are news, add unhandled 500s, report and record checks."""
+        normal = _NormalAnswers(ctx, self._state.references)
+        hits: dict[str, list[_Hit]] = {}
+        for exchange, matches in self._state.matches:
+            for match in matches:
+                if exchange.seq in self._state.exposed and match.rule not in _ALWAYS_NEWS:
+                    continue  # the exposed-file finding already shows this answer
+                if match.rule not in _ALWAYS_NEWS and normal.holds(exchange, match.key):
+                    continue
+                if exchange.purpose.startswith("exposure:") and normal.catch_all(exchange, match):
+                    continue  # the random-path answer already shows it
+                hits.setdefault(match.rule, []).append(_hit(exchange, match))
+        hits[UNHANDLED_5XX] = self._unhandled(ctx)
+        for name, rule_hits in hits.items():
+            if rule_hits:
+                self._report(ctx, name, rule_hits)
+        for endpoint in ctx.scenario.endpoints:
+            self._checks(ctx, endpoint, hits)
+
+    def _unhandled(self, ctx: ProbeContext) -> list[_Hit]:
+        found: list[_Hit] = []
+        for endpoint in ctx.scenario.endpoints:
+            baseline = ctx.baseline(endpoint)
+            normal = baseline.response.status if baseline and baseline.response else None
+            for exchange in self._state.sent.get(endpoint.label, []):
+                response = exchange.response
+                if response is None or not unhandled_5xx(response.status, normal):
+                    continue
+                lines = response.text(2000).strip().splitlines()[:6]
+                body = "\n".join(line[:160] for line in lines)
+                excerpt = f"HTTP {response.status} (the normal request got {normal})\n{body}"
+                trigger = exchange.purpose.split(":", 1)[0]
+                match = Match(UNHANDLED_5XX, trigger, f"500 on {trigger}", "", excerpt)
+                found.append(_hit(exchange, match))
+        return found
+
+    def _report(self, ctx: ProbeContext, name: str, hits: list[_Hit]) -> None:
+        rule = self.rule(name)
+        places = list(dict.fromkeys(h.place for h in hits))
+        worst = max(hits, key=lambda h: (h.match.severity or rule.severity).rank)
+        chosen = [worst] + [h for h in _first_per_signature(hits) if h is not worst]
+        chosen = chosen[:_MAX_EVIDENCE]
+        labels = list(dict.fromkeys(h.match.label for h in hits))
+        purposes = list(dict.fromkeys(h.exchange.purpose for h in hits))
+        detail = (
+            f"{'; '.join(labels)}: in {len(hits)} answer(s) on {_count(places, 'place')} "
+            f"(requests: {', '.join(purposes[:6])}{', ...' if len(purposes) > 6 else ''})."
+        )
+        single = len(places) == 1 and hits[0].is_endpoint
+        ctx.report(
+            self.id,
+            Found(
+                rule=rule,
+                detail=detail,
+                exchanges=[h.exchange for h in chosen],
+                endpoint=places[0] if single else None,
+                affected=[] if single else places[:_MAX_AFFECTED],
+                severity=worst.match.severity or rule.severity,
+                confidence=_confidence(name, worst.match),
+                excerpts={i: h.match.excerpt for i, h in enumerate(chosen)},
+                notes={i: _note(h) for i, h in enumerate(chosen)},
+            ),
+        )
+
+    def _checks(
+        self, ctx: ProbeContext, endpoint: Endpoint, hits: Mapping[str, list[_Hit]]
+    ) -> None:
+        label = endpoint.label
+        sent = self._state.sent.get(label, [])
+        failed = _all_failed(sent)
+
+        def fired(names: Sequence[str]) -> list[str]:
+            return [h.match.label for n in names for h in hits.get(n, []) if h.place == label]
+
+        def record(check: str, names: Sequence[str], passed: str, error: str | None) -> None:
+            labels = list(dict.fromkeys(fired(names)))
+            if labels:
+                ctx.check(self.id, check, endpoint, CheckStatus.failed, "; ".join(labels))
+            elif error is not None:
+                ctx.check(self.id, check, endpoint, CheckStatus.error, error)
+            else:
+                ctx.check(self.id, check, endpoint, CheckStatus.passed, passed)
+
+        answered = self._state.answered[label]
+        baseline = ctx.baseline(endpoint)
+        record(
+            "error-disclosure",
+            _DISCLOSURE_RULES,
+            f"{answered} answers read: no stack trace, debug page, SQL error or file path "
+            "beyond the normal answer",
+            failed,
+        )
+        no_baseline = "the baseline request got no answer to compare with"
+        record(
+            UNHANDLED_5XX,
+            (UNHANDLED_5XX,),
+            f"no 500 among {len(sent)} malformed requests",
+            failed or (no_baseline if baseline is None else None),
+        )
+        record(
+            "secrets",
+            (SECRET_IN_RESPONSE,),
+            f"{answered} answers read: no secret fields or private keys",
+            None if answered else "no answer came for this endpoint",
+        )
+
+
+class _NormalAnswers:
+    """The normal answer for an exchange: its endpoint's baseline, or for target-wide
+    requests the random-path answer below the same root; only answers below 400 count."""
+
+    def __init__(self, ctx: ProbeContext, references: Sequence[_Reference]) -> None:
+        self._texts: dict[int, str | None] = {}
+        self._endpoints = {e.label: e for e in ctx.scenario.endpoints}
+        self._ctx = ctx
+        self._references = sorted(references, key=lambda r: len(r.root), reverse=True)
+
+    def holds(self, exchange: Exchange, key: str) -> bool:
+        """True when the normal answer for this exchange holds `key`."""
+        text = self._text(exchange)
+        return bool(key) and text is not None and key in text
+
+    def catch_all(self, exchange: Exchange, match: Match) -> bool:
+        """True when the random-path answer below the exchange's root shows the same match,
+        whatever its status (then that answer alone stands for it)."""
+        reference = self._reference(exchange)
+        response = reference.response if reference is not None else None
+        if response is None or not match.key:
+            return False
+        return match.key in response.text()
+
+    def _text(self, exchange: Exchange) -> str | None:
+        normal = self._normal(exchange)
+        if normal is None:
+            return None
+        if normal.seq not in self._texts:
+            self._texts[normal.seq] = _readable(normal)
+        return self._texts[normal.seq]
+
+    def _normal(self, exchange: Exchange) -> Exchange | None:
+        if exchange.endpoint is not None:
+            endpoint = self._endpoints.get(exchange.endpoint)
+            return self._ctx.baseline(endpoint) if endpoint is not None else None
+        return self._reference(exchange)
+
+    def _reference(self, exchange: Exchange) -> Exchange | None:
+        for reference in self._references:
+            if exchange.request.url.startswith(reference.root):
+                return reference.exchange
+        return None
+
+
+def _readable(exchange: Exchange) -> str | None:
+    response = exchange.response
+    if response is None or response.status >= 400:
+        return None
+    views = text_views(response.text(), response.content_type)
+    return views.raw + "\n" + views.plain
+
+
+def _judge_exposure(item: Exposure, exchange: Exchange, reference: Exchange) -> list[str] | None:
+    response = exchange.response
+    if item.judge is None or response is None or not response.body:
+        return None
+    lines = item.judge(response.text())
+    if not lines:
+        return None
+    ref = reference.response
+    if ref is not None and (ref.body == response.body or item.judge(ref.text())):
+        return None  # the site answers this content for any path
+    return lines
+
+
+def _without_body(spec: RequestSpec) -> RequestSpec:
+    headers = tuple((n, v) for n, v in spec.headers if n.lower() != "content-type")
+    return replace(spec, headers=headers, content=None)
+
+
+def _hit(exchange: Exchange, match: Match) -> _Hit:
+    if exchange.endpoint is not None:
+        return _Hit(exchange.endpoint, True, exchange, match)
+    return _Hit(exchange.request.url, False, exchange, match)
+
+
+def _first_per_signature(hits: list[_Hit]) -> list[_Hit]:
+    seen: dict[str, _Hit] = {}
+    for hit in hits:
+        seen.setdefault(hit.match.signature, hit)
+    return list(seen.values())
+
+
+def _all_failed(sent: Sequence[Exchange]) -> str | None:
+    if not sent:
+        return "no malformed request was sent (the scan stopped first)"
+    if all(x.response is None for x in sent):
+        return f"all {len(sent)} malformed requests failed: {sent[0].error}"
+    return None
+
+
+def _confidence(name: str, match: Match) -> Confidence:
+    if name == DEBUG_CONSOLE and match.signature != "werkzeug-console":
+        return Confidence.firm
+    return _CONFIDENCE.get(name, Confidence.firm)
+
+
+def _note(hit: _Hit) -> str:
+    response = hit.exchange.response
+    status = response.status if response is not None else "no answer"
+    return f"{hit.match.label}: answer {status} to '{hit.exchange.purpose}'"
+
+
+def _count(items: Sequence[str], noun: str) -> str:
+    shown = ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
+    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''} ({shown})"

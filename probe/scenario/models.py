@@ -11,7 +11,14 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 PROBE_IDS = ("headers", "https", "rate_limit", "jwt", "errors", "injection", "access")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -20,6 +27,17 @@ _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 Loc = tuple[str | int, ...]
 
 PositiveInt = Annotated[int, Field(gt=0)]
+
+
+def _number_to_text(value: Any) -> Any:
+    # `id: 1001` in YAML is a number; in a URL or a header it is the text "1001".
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+#: A string value that may be written as a bare number in YAML.
+Text = Annotated[str, BeforeValidator(_number_to_text)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
@@ -67,7 +85,7 @@ class Target(_Strict):
     verify_tls: bool | str = Field(
         default=True, description="true, false, or the path of a CA bundle to trust."
     )
-    headers: dict[str, str] = Field(
+    headers: dict[str, Text] = Field(
         default_factory=dict, description="Headers sent on every request."
     )
 
@@ -135,13 +153,13 @@ class Login(_Strict):
 
     method: Literal["GET", "POST", "PUT", "PATCH"] = "POST"
     path: str = Field(description="Path of the login endpoint, joined to base_url.")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, Text] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json", description="JSON body to send.")
-    form: dict[str, str] | None = Field(default=None, description="Form fields to send.")
+    form: dict[str, Text] | None = Field(default=None, description="Form fields to send.")
     token_path: str = Field(description="Dotted path of the token in the JSON answer.")
     refresh_path: str | None = Field(default=None, description="Dotted path of a refresh token.")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator("path")
     @classmethod
@@ -188,11 +206,11 @@ class Endpoint(_Strict):
     name: str | None = Field(default=None, description='Unique name; default "METHOD path".')
     method: str = Field("GET", description="HTTP method.")
     path: str = Field(description="Path joined to base_url; {name} placeholders allowed.")
-    path_params: dict[str, str] = Field(default_factory=dict)
-    query: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(default_factory=dict)
+    path_params: dict[str, Text] = Field(default_factory=dict)
+    query: dict[str, str | int | float | bool | list[Text]] = Field(default_factory=dict)
+    headers: dict[str, Text] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json", description="JSON body.")
-    form: dict[str, str] | None = Field(default=None, description="Form body.")
+    form: dict[str, Text] | None = Field(default=None, description="Form body.")
     body: str | None = Field(default=None, description="Raw body text.")
     content_type: str | None = Field(default=None, description="Content-Type for `body`.")
     identity: str | None = Field(default=None, description="Send as this identity.")
@@ -206,7 +224,7 @@ class Endpoint(_Strict):
     )
     tags: list[str] = Field(default_factory=list)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator("method")
     @classmethod

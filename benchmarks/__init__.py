@@ -1,0 +1,1 @@
+"""Measurements behind choices in probe; run them with `python -m benchmarks`."""

@@ -1,0 +1,163 @@
+"""A deliberately weak API for `probe demo`: every enabled probe has something real to find.
+
+It is a real Starlette app served by uvicorn on 127.0.0.1 only. Do not deploy it: it leaks
+stack traces, SQL errors, a `.env` file and password hashes on purpose.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import traceback
+from typing import Any
+
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+DEMO_SECRET = "demo-signing-key-not-for-production"  # noqa: S105 - the demo's own weak key
+USERS: dict[str, dict[str, Any]] = {
+    "alice@example.test": {"id": 1, "name": "Alice", "password": "alice-pass-123"},
+    "bob@example.test": {"id": 2, "name": "Bob", "password": "bob-pass-456"},
+}
+ORDERS = {
+    1001: {"id": 1001, "owner": 1, "items": ["keyboard"], "total": 49.5},
+    1002: {"id": 1002, "owner": 2, "items": ["monitor"], "total": 199.0},
+}
+_BANNER = {"Server": "demo-api/1.4.2 (Python)", "X-Powered-By": "Starlette"}
+
+
+def _database() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, price REAL)")
+    db.executemany(
+        "INSERT INTO products (name, price) VALUES (?, ?)",
+        [("keyboard", 49.5), ("monitor", 199.0), ("mouse", 19.9)],
+    )
+    return db
+
+
+DB = _database()
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={**_BANNER, **(headers or {})})
+
+
+def _user(request: Request) -> dict[str, Any] | None:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return None
+    try:
+        claims = jwt.decode(auth[7:], DEMO_SECRET, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    return next((u for u in USERS.values() if u["id"] == claims.get("uid")), None)
+
+
+async def home(request: Request) -> Response:
+    # An HTML page with no CSP, no framing protection, no nosniff.
+    html = "<!doctype html><html><head><title>Demo shop</title></head><body>" \
+        "<h1>Demo shop API</h1><p>See /api/products.</p></body></html>"
+    return HTMLResponse(html, headers=_BANNER)
+
+
+async def login(request: Request) -> Response:
+    try:
+        data = await request.json()
+    except ValueError:
+        return _json({"error": "expected JSON"}, 400)
+    user = USERS.get(str(data.get("email")))
+    if user is None or user["password"] != data.get("password"):
+        return _json({"error": "invalid credentials"}, 401)
+    now = int(time.time())
+    token = jwt.encode({"uid": user["id"], "iat": now, "exp": now + 600}, DEMO_SECRET)
+    response = _json({"access_token": token, "token_type": "bearer"})
+    # Session cookie without HttpOnly or SameSite.
+    response.set_cookie("session", token[-16:], httponly=False, samesite=None)
+    return response
+
+
+async def products(request: Request) -> Response:
+    # Reflects any Origin and allows credentials: any site can read the answer.
+    origin = request.headers.get("origin")
+    rows = DB.execute("SELECT id, name, price FROM products").fetchall()
+    body = [{"id": r[0], "name": r[1], "price": r[2]} for r in rows]
+    if not origin:
+        return _json(body)
+    cors = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+    return _json(body, headers=cors)
+
+
+async def product(request: Request) -> Response:
+    product_id = request.path_params["product_id"]
+    try:
+        # Built by string formatting: a quote produces a raw SQLite error.
+        sql = f"SELECT id, name, price FROM products WHERE id = {product_id}"  # noqa: S608
+        row = DB.execute(sql).fetchone()
+    except sqlite3.Error as exc:
+        return _json({"error": f"sqlite3.OperationalError: {exc}"}, 500)
+    if row is None:
+        return _json({"error": "not found"}, 404)
+    return _json({"id": row[0], "name": row[1], "price": row[2]})
+
+
+async def search(request: Request) -> Response:
+    try:
+        limit = int(request.query_params.get("limit", "10"))
+    except ValueError:
+        # Leaks the full Python traceback to the caller.
+        return PlainTextResponse(traceback.format_exc(), status_code=500, headers=_BANNER)
+    query = request.query_params.get("q", "")
+    rows = DB.execute(
+        "SELECT name FROM products WHERE name LIKE ? LIMIT ?", (f"%{query}%", limit)
+    ).fetchall()
+    return _json({"query": query, "results": [r[0] for r in rows]})
+
+
+async def me(request: Request) -> Response:
+    user = _user(request)
+    if user is None:
+        return _json({"error": "unauthorized"}, 401)
+    # Returns the stored password (a secret) and sets no Cache-Control.
+    return _json({"id": user["id"], "name": user["name"], "password": user["password"]})
+
+
+async def orders(request: Request) -> Response:
+    user = _user(request)
+    if user is None:
+        return _json({"error": "unauthorized"}, 401)
+    order = ORDERS.get(int(request.path_params["order_id"]))
+    if order is None:
+        return _json({"error": "not found"}, 404)
+    return _json(order, headers={"Cache-Control": "public, max-age=600"})
+
+
+async def dotenv(request: Request) -> Response:
+    text = "APP_ENV=staging\nDATABASE_URL=postgres://app:hunter2@db:5432/shop\n" \
+        "JWT_SECRET=demo-signing-key-not-for-production\nDEBUG=true\n"
+    return PlainTextResponse(text, headers=_BANNER)
+
+
+async def status(request: Request) -> Response:
+    # JSON served as text/html.
+    return Response('{"status": "ok", "version": "1.4.2"}', media_type="text/html",
+                    headers=_BANNER)
+
+
+def create_app() -> Starlette:
+    """The demo API; everything lives under /api except the home page and /.env."""
+    routes = [
+        Route("/", home),
+        Route("/.env", dotenv),
+        Route("/api/status", status),
+        Route("/api/auth/login", login, methods=["POST"]),
+        Route("/api/products", products),
+        Route("/api/products/{product_id}", product),
+        Route("/api/search", search),
+        Route("/api/me", me),
+        Route("/api/orders/{order_id:int}", orders),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,135 @@
+"""What `probe run` does between the CLI and the engine: pick probes, scan, write, decide.
+
+Exit codes: 0 done and nothing at or above --fail-on; 1 findings at or above it; 2 invalid
+scenario or usage; 3 the scan could not run; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from probe.engine import Scan
+from probe.errors import ScanAbort, UsageError
+from probe.events import EventSink
+from probe.findings import Severity
+from probe.probes import REGISTRY
+from probe.redact import RedactingFilter
+from probe.report import Report, ScanStatus
+from probe.reports import write_reports
+from probe.scenario.loader import LoadedScenario
+from probe.scenario.models import Scenario
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+FORMATS = ("json", "html")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of one `probe run`."""
+
+    out: Path = Path("reports")
+    formats: tuple[str, ...] = FORMATS
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    fail_on: Severity = Severity.high
+
+
+@dataclass
+class Outcome:
+    """What a run produced."""
+
+    report: Report
+    paths: list[Path] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+
+def _known(names: Sequence[str], flag: str, known: Sequence[str]) -> None:
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UsageError(f"{flag}: unknown {flag[2:]} {name!r}{hint} "
+                             f"(known: {', '.join(known)})")
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """Validate --format values."""
+    _known(formats, "--format", FORMATS)
+    return tuple(formats)
+
+
+def select_probes(scenario: Scenario, only: Sequence[str], skip: Sequence[str]) -> list[str]:
+    """Probe ids to run: enabled in the scenario, narrowed by --only and --skip."""
+    known = list(REGISTRY)
+    _known(only, "--only", known)
+    _known(skip, "--skip", known)
+    enabled = scenario.probes.enabled()
+    return [p for p in known if p in enabled and (not only or p in only) and p not in skip]
+
+
+def plan(scenario: Scenario, probes: Sequence[str]) -> list[str]:
+    """The requests a run would send, as lines, without sending anything."""
+    base = scenario.target.base_url
+    lines = [f"engine: GET {base}/ (reachability)"]
+    for name, identity in scenario.identities.items():
+        if identity.login is not None:
+            lines.append(f"engine: {identity.login.method} {base}{identity.login.path} "
+                         f"(login as {name})")
+    for endpoint in scenario.endpoints:
+        who = f" as {endpoint.identity}" if endpoint.identity else ""
+        lines.append(f"engine: {endpoint.method} {base}{endpoint.rendered_path} (baseline{who})")
+    for probe_id in probes:
+        lines += REGISTRY[probe_id]().plan(scenario)
+    lines.append(f"budget: at most {scenario.settings.max_requests} requests in all; scope: "
+                 f"{', '.join(sorted(scenario.target.scope_keys()))}")
+    return lines
+
+
+def execute(
+    loaded: LoadedScenario,
+    options: RunOptions,
+    events: EventSink,
+    *,
+    log_handler: logging.Handler | None = None,
+) -> Outcome:
+    """Run the scan, write the reports (also when interrupted or failed), pick the exit code."""
+    probes = select_probes(loaded.scenario, options.only, options.skip)
+    scan = Scan(
+        loaded.scenario,
+        scenario_path=loaded.path,
+        scenario_sha256=loaded.sha256,
+        secrets_by_name=loaded.secrets,
+        probes=probes,
+        events=events,
+    )
+    if log_handler is not None:
+        log_handler.addFilter(RedactingFilter(scan.redactor))
+
+    async def go() -> Report:
+        return await scan.run(handle_signals=True)
+
+    try:
+        report = anyio.run(go)
+    except ScanAbort as abort:
+        report = abort.report
+        paths = write_reports(report, options.out, options.formats, Path(loaded.path).stem)
+        return Outcome(report, paths, EXIT_NOT_RUN)
+    paths = write_reports(report, options.out, options.formats, Path(loaded.path).stem)
+    return Outcome(report, paths, exit_code(report, options.fail_on))
+
+
+def exit_code(report: Report, fail_on: Severity) -> int:
+    """130 when interrupted, 1 when a finding is at or above `fail_on`, else 0."""
+    if report.status is ScanStatus.interrupted:
+        return EXIT_INTERRUPTED
+    if any(f.severity.rank >= fail_on.rank for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK

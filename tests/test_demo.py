@@ -1,0 +1,39 @@
+"""`probe demo` scans the bundled weak API and finds header and error problems in it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.timeout(90)
+def test_demo_scan_finds_header_and_error_problems(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "probe", "demo", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=80,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 60
+    report = json.loads((tmp_path / "latest.json").read_text())
+    assert report["status"] == "complete"
+    probes = {f["probe"] for f in report["findings"]}
+    assert {"headers", "errors"} <= probes
+    rules = {f["rule"] for f in report["findings"]}
+    assert "errors.stack-trace" in rules or "errors.sql-error" in rules
+    assert (tmp_path / "latest.html").is_file()
+    assert "report:" in result.stderr
+    # The demo's passwords are passed as variables: they must never reach a report.
+    text = (tmp_path / "latest.json").read_text() + (tmp_path / "latest.html").read_text()
+    assert "alice-pass-123" not in text
+    assert "bob-pass-456" not in text
