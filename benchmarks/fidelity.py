@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,7 +246,7 @@ async def tls_wrong_ca(transport: str, servers: Servers) -> Outcome:
         return await _raises(lambda: http.get(url), httpx.ConnectError, "a bad certificate")
 
 
-CheckFunction = Callable[[str, Servers], Awaitable[Outcome]]
+CheckFunction = Callable[[str, Servers], Coroutine[None, None, Outcome]]
 CHECKS: dict[str, CheckFunction] = {
     "repeated response headers": repeated_headers,
     "repeated request headers": request_headers,

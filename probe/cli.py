@@ -166,8 +166,10 @@ def probes(
         state = "" if probe.implemented else "  (not in this release: checks are skipped)"
         typer.echo(f"{probe.id}: {probe.title}{state}")
         for rule in probe.rules:
-            typer.echo(f"  {rule.id:<34} {rule.severity.value:<8} {rule.owasp:<9} "
-                       f"CWE-{rule.cwe:<4} {rule.title}")
+            typer.echo(
+                f"  {rule.id:<34} {rule.severity.value:<8} {rule.owasp:<9} "
+                f"CWE-{rule.cwe:<4} {rule.title}"
+            )
 
 
 @app.command()
@@ -190,8 +192,9 @@ def demo(
         loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
         progress = make_progress(quiet=quiet)
         try:
-            outcome = runner.execute(loaded, runner.RunOptions(out=out), progress,
-                                     log_handler=handler)
+            outcome = runner.execute(
+                loaded, runner.RunOptions(out=out), progress, log_handler=handler
+            )
         finally:
             progress.close()
     typer.echo(console_summary(outcome.report), err=True)

@@ -37,7 +37,7 @@ from probe.events import (
 from probe.evidence import build_evidence, curl_command
 from probe.exchange import Exchange
 from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
-from probe.http import ScanClient, scope_key
+from probe.http import ScanClient
 from probe.identities import Identities
 from probe.probes import REGISTRY
 from probe.probes.base import Found, Probe, RequestSpec
@@ -106,7 +106,7 @@ class Scan:
         target = scenario.target
         self.client = ScanClient(
             settings=scenario.settings,
-            scope=_scope(scenario),
+            scope=scenario.target.scope_keys(),
             verify=target.verify_tls,
             scan_id=self.scan_id,
             base_headers=dict(target.headers),
@@ -224,7 +224,8 @@ class Scan:
     def report(self, probe: str, found: Found) -> None:
         """Turn a probe's verdict into a finding with evidence and a curl line."""
         rule = found.rule
-        fp = fingerprint(rule.id, found.endpoint, found.parameter, found.key)
+        place = None if found.grouped else found.endpoint
+        fp = fingerprint(rule.id, place, found.parameter, found.key)
         if fp in self._findings:
             return
         evidence = [
@@ -498,14 +499,6 @@ class Scan:
             checks=self._checks,
             findings=findings,
         )
-
-
-def _scope(scenario: Scenario) -> frozenset[str]:
-    """The scope entries the guard enforces; the default one brackets IPv6 hosts."""
-    target = scenario.target
-    if target.scope is not None:
-        return target.scope_keys()
-    return frozenset(scope_key(url) for url in (target.base_url, target.effective_http_url))
 
 
 def _render_path(endpoint: Endpoint) -> str:

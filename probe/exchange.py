@@ -6,15 +6,24 @@ judges can see repeated lines (two HSTS headers) that a merged mapping would hid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 HeaderLines = tuple[tuple[str, str], ...]
 
 
-def header_values(lines: HeaderLines, name: str) -> list[str]:
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, as HTTP compares names and tokens (never the Kelvin sign)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def header_values(lines: Sequence[tuple[str, str]], name: str) -> list[str]:
     """Every value sent under `name`, one per line, compared case-insensitively (ASCII)."""
-    wanted = name.lower()
-    return [value for key, value in lines if key.lower() == wanted]
+    wanted = ascii_lower(name)
+    return [value for key, value in lines if ascii_lower(key) == wanted]
 
 
 def first_header(lines: HeaderLines, name: str) -> str | None:
@@ -72,7 +81,7 @@ class ResponseRecord:
     def content_type(self) -> str:
         """Media type without parameters, lower-case ("" when absent)."""
         value = self.header("content-type") or ""
-        return value.split(";", 1)[0].strip().lower()
+        return ascii_lower(value.split(";", 1)[0].strip())
 
     def text(self, limit: int | None = None) -> str:
         """Body as text (UTF-8 with replacement), optionally cut to `limit` characters."""

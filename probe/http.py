@@ -39,20 +39,12 @@ SCAN_ID_HEADER = "X-Probe-Scan-Id"
 USER_AGENT = f"probe/{__version__}"
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_OVERLOAD = frozenset({502, 503, 504})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Userinfo, backslashes and control characters: parsers disagree on where such URLs go.
 _AUTHORITY_TRICKS = re.compile(r"[@\\\x00-\x20\x7f]")
 _NOT_SENT = "not sent"
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
-
-
-def scope_key(url: str) -> str:
-    """The `host:port` scope entry for a URL, IPv6 hosts in brackets, default port filled in."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
-    return f"{host}:{port}"
 
 
 def _norm_host(host: str) -> str:
@@ -171,8 +163,8 @@ class Pacer:
 class CircuitBreaker:
     """Slows the scan down, then stops it, when the target keeps failing.
 
-    A failure is a timeout, a refused connection or a 5xx answer. Malformed-input probes do
-    provoke 5xx on purpose, so the thresholds count a run without a single success in between.
+    A failure is a timeout, a refused connection or a 502/503/504 answer (an overloaded or
+    dying target); the thresholds count a run without a single success in between.
     """
 
     slow_after = 8
@@ -428,7 +420,9 @@ class ScanClient:
             response, error = await self._transfer(spec, headers)
         if response is not None or not (error or "").startswith(_NOT_SENT):
             # A request httpx could not even build says nothing about the target's health.
-            failed = response is None or response.status >= 500
+            # An overloaded or dying target answers 502/503/504 or not at all; a plain 500
+            # to malformed input is a finding of the errors probe, not a reason to stop.
+            failed = response is None or response.status in _OVERLOAD
             what = error or f"HTTP {response and response.status}"
             self.breaker.record(failed=failed, what=what)
         return self._record(*args, response, error)

@@ -56,8 +56,9 @@ def _known(names: Sequence[str], flag: str, known: Sequence[str]) -> None:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"{flag}: unknown {flag[2:]} {name!r}{hint} "
-                             f"(known: {', '.join(known)})")
+            raise UsageError(
+                f"{flag}: unknown {flag[2:]} {name!r}{hint} (known: {', '.join(known)})"
+            )
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -81,15 +82,18 @@ def plan(scenario: Scenario, probes: Sequence[str]) -> list[str]:
     lines = [f"engine: GET {base}/ (reachability)"]
     for name, identity in scenario.identities.items():
         if identity.login is not None:
-            lines.append(f"engine: {identity.login.method} {base}{identity.login.path} "
-                         f"(login as {name})")
+            lines.append(
+                f"engine: {identity.login.method} {base}{identity.login.path} (login as {name})"
+            )
     for endpoint in scenario.endpoints:
         who = f" as {endpoint.identity}" if endpoint.identity else ""
         lines.append(f"engine: {endpoint.method} {base}{endpoint.rendered_path} (baseline{who})")
     for probe_id in probes:
         lines += REGISTRY[probe_id]().plan(scenario)
-    lines.append(f"budget: at most {scenario.settings.max_requests} requests in all; scope: "
-                 f"{', '.join(sorted(scenario.target.scope_keys()))}")
+    lines.append(
+        f"budget: at most {scenario.settings.max_requests} requests in all; scope: "
+        f"{', '.join(sorted(scenario.target.scope_keys()))}"
+    )
     return lines
 
 

@@ -20,9 +20,9 @@ import anyio
 import pytest
 
 from probe.exchange import Exchange
-from probe.http import BodyReader, ScanClient, in_scope, parse_scope, scope_key, target_of
+from probe.http import BodyReader, ScanClient, in_scope, parse_scope, target_of
 from probe.probes.base import RequestSpec
-from probe.scenario.models import Settings
+from probe.scenario.models import Settings, host_key
 from tests.servers import serve_asgi
 
 MiB = 1 << 20
@@ -268,9 +268,9 @@ def test_bare_ipv6_entry_means_any_port_and_is_never_split_at_a_colon() -> None:
 
 
 def test_default_scope_key_brackets_ipv6_and_fills_default_ports() -> None:
-    assert scope_key("http://[::1]:8080/api") == "[::1]:8080"
-    assert scope_key("https://Example.test/api") == "example.test:443"
-    assert scope_key("http://example.test") == "example.test:80"
+    assert host_key("http://[::1]:8080/api") == "[::1]:8080"
+    assert host_key("https://Example.test/api") == "example.test:443"
+    assert host_key("http://example.test") == "example.test:80"
 
 
 def test_target_is_where_httpx_connects() -> None:

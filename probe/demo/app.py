@@ -59,8 +59,10 @@ def _user(request: Request) -> dict[str, Any] | None:
 
 async def home(request: Request) -> Response:
     # An HTML page with no CSP, no framing protection, no nosniff.
-    html = "<!doctype html><html><head><title>Demo shop</title></head><body>" \
+    html = (
+        "<!doctype html><html><head><title>Demo shop</title></head><body>"
         "<h1>Demo shop API</h1><p>See /api/products.</p></body></html>"
+    )
     return HTMLResponse(html, headers=_BANNER)
 
 
@@ -136,15 +138,16 @@ async def orders(request: Request) -> Response:
 
 
 async def dotenv(request: Request) -> Response:
-    text = "APP_ENV=staging\nDATABASE_URL=postgres://app:hunter2@db:5432/shop\n" \
+    text = (
+        "APP_ENV=staging\nDATABASE_URL=postgres://app:hunter2@db:5432/shop\n"
         "JWT_SECRET=demo-signing-key-not-for-production\nDEBUG=true\n"
+    )
     return PlainTextResponse(text, headers=_BANNER)
 
 
 async def status(request: Request) -> Response:
     # JSON served as text/html.
-    return Response('{"status": "ok", "version": "1.4.2"}', media_type="text/html",
-                    headers=_BANNER)
+    return Response('{"status": "ok", "version": "1.4.2"}', media_type="text/html", headers=_BANNER)
 
 
 def create_app() -> Starlette:

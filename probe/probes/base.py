@@ -58,6 +58,8 @@ class Found:
         key: Extra text that tells apart two findings of one rule at one place.
         excerpts: Per exchange (by position), the body part that matters.
         notes: Per exchange (by position), what to look at.
+        grouped: One finding of the rule for the whole target, listing the affected endpoints;
+            its fingerprint does not change as endpoints join or leave the list.
     """
 
     rule: Rule
@@ -71,6 +73,7 @@ class Found:
     key: str = ""
     excerpts: Mapping[int, str] = field(default_factory=dict)
     notes: Mapping[int, str] = field(default_factory=dict)
+    grouped: bool = False
 
 
 class ProbeContext(Protocol):

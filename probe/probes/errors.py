@@ -354,13 +354,24 @@ class ErrorsProbe(Probe):
             "beyond the normal answer",
             failed,
         )
-        no_baseline = "the baseline request got no answer to compare with"
-        record(
-            UNHANDLED_5XX,
-            (UNHANDLED_5XX,),
-            f"no 500 among {len(sent)} malformed requests",
-            failed or (no_baseline if baseline is None else None),
-        )
+        normal = baseline.response.status if baseline and baseline.response else None
+        if normal is not None and normal >= 500 and not failed:
+            ctx.check(
+                self.id,
+                UNHANDLED_5XX,
+                endpoint,
+                CheckStatus.skipped,
+                f"the normal request is answered {normal} itself: a 500 to malformed input "
+                "would say nothing more",
+            )
+        else:
+            no_baseline = "the baseline request got no answer to compare with"
+            record(
+                UNHANDLED_5XX,
+                (UNHANDLED_5XX,),
+                f"no 500 among {len(sent)} malformed requests",
+                failed or (no_baseline if normal is None else None),
+            )
         record(
             "secrets",
             (SECRET_IN_RESPONSE,),
@@ -388,18 +399,22 @@ class _NormalAnswers:
         """True when the random-path answer below the exchange's root shows the same match,
         whatever its status (then that answer alone stands for it)."""
         reference = self._reference(exchange)
-        response = reference.response if reference is not None else None
-        if response is None or not match.key:
-            return False
-        return match.key in response.text()
+        text = self._read(reference) if reference is not None else None
+        return bool(match.key) and text is not None and match.key in text
 
     def _text(self, exchange: Exchange) -> str | None:
         normal = self._normal(exchange)
-        if normal is None:
+        if normal is None or normal.response is None or normal.response.status >= 400:
             return None
-        if normal.seq not in self._texts:
-            self._texts[normal.seq] = _readable(normal)
-        return self._texts[normal.seq]
+        return self._read(normal)
+
+    def _read(self, exchange: Exchange) -> str | None:
+        """The answer's raw and reader's text together, read once per exchange."""
+        if exchange.seq not in self._texts:
+            response = exchange.response
+            views = text_views(response.text(), response.content_type) if response else None
+            self._texts[exchange.seq] = views.raw + "\n" + views.plain if views else None
+        return self._texts[exchange.seq]
 
     def _normal(self, exchange: Exchange) -> Exchange | None:
         if exchange.endpoint is not None:
@@ -412,14 +427,6 @@ class _NormalAnswers:
             if exchange.request.url.startswith(reference.root):
                 return reference.exchange
         return None
-
-
-def _readable(exchange: Exchange) -> str | None:
-    response = exchange.response
-    if response is None or response.status >= 400:
-        return None
-    views = text_views(response.text(), response.content_type)
-    return views.raw + "\n" + views.plain
 
 
 def _judge_exposure(item: Exposure, exchange: Exchange, reference: Exchange) -> list[str] | None:

@@ -12,11 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# Re-exported: the judges look headers up through this module.
+from probe.exchange import ascii_lower as ascii_lower
+from probe.exchange import header_values as values_named
 from probe.findings import Severity
 
 HeaderLines = Sequence[tuple[str, str]]
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # RFC 9110 optional white space, and the token characters a directive name may use.
 OWS = " \t"
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -24,17 +26,6 @@ DIGITS = re.compile(r"[0-9]+")
 # Longer digit strings are clamped: int() refuses strings beyond a few thousand digits.
 MAX_SECONDS_DIGITS = 18
 HUGE_SECONDS = 10**MAX_SECONDS_DIGITS
-
-
-def ascii_lower(text: str) -> str:
-    """`text` with A-Z lowered and every other character (non-ASCII included) left alone."""
-    return text.translate(_ASCII_LOWER)
-
-
-def values_named(lines: HeaderLines, name: str) -> list[str]:
-    """Every value sent under `name`, one per raw line; names compared by ASCII case only."""
-    wanted = ascii_lower(name)
-    return [value for key, value in lines if ascii_lower(key) == wanted]
 
 
 def lines_named(lines: HeaderLines, *names: str) -> list[str]:

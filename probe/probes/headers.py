@@ -214,6 +214,7 @@ def found_for(rule: Rule, hits: Sequence[Hit]) -> Found:
         exchanges=[h.exchange for h in shown],
         endpoint=labels[0] if len(labels) == 1 else None,
         affected=labels if len(labels) > 1 else [],
+        grouped=True,
         parameter=_parameter(header, hits),
         severity=max((h.severity for h in hits), key=lambda s: s.rank),
         confidence=Confidence.firm if name in _FIRM else Confidence.certain,

@@ -184,13 +184,6 @@ def find_secrets(views: TextViews) -> list[Match]:
     if not lines:
         return []
     key = ", ".join(paths)
-    return [
-        Match(
-            SECRET_IN_RESPONSE,
-            "secret",
-            "Secrets in the response",
-            key,
-            excerpt_of(lines),
-            severity,
-        )
-    ]
+    shown = ", ".join(paths[:4]) + (", ..." if len(paths) > 4 else "")
+    label = f"Secrets in the response ({shown})"
+    return [Match(SECRET_IN_RESPONSE, "secret", label, key, excerpt_of(lines), severity)]

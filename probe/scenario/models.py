@@ -67,7 +67,8 @@ def host_key(url: str) -> str:
     """`host:port` of a URL with the scheme's default port filled in, lower-cased."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{(parts.hostname or '').lower()}:{port}"
+    host = (parts.hostname or "").lower()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Target(_Strict):

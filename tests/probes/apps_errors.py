@@ -60,6 +60,15 @@ def starlette_app(*, debug: bool) -> Starlette:
     return Starlette(debug=debug, routes=[Route("/items/{item_id}", _starlette_item)])
 
 
+def broken_app() -> Starlette:
+    """GET /report fails with a bare 500 whatever is sent (the baseline included)."""
+
+    async def report(request: Request) -> Response:
+        return PlainTextResponse("Internal Server Error", 500)
+
+    return Starlette(routes=[Route("/report", report)])
+
+
 def orders_app(*, validate: bool) -> Starlette:
     """POST /orders: the weak variant parses JSON without a guard (500 on broken JSON)."""
 
@@ -268,18 +277,17 @@ def serve_django(*, debug: bool) -> Iterator[str]:
     args = [sys.executable, "-m", "tests.probes.apps_errors", "django"]
     if debug:
         args.append("--debug")
-    child = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    try:
-        assert child.stdout is not None
-        port = child.stdout.readline().strip()
-        if not port.isdigit():
-            raise RuntimeError(f"the Django child did not start (said {port!r})")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
+    pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
+    with subprocess.Popen(args, cwd=ROOT, text=True, **pipes) as child:
+        try:
+            assert child.stdout is not None
+            port = child.stdout.readline().strip()
+            if not port.isdigit():
+                raise RuntimeError(f"the Django child did not start (said {port!r})")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            child.terminate()
+            child.wait(timeout=10)
 
 
 if __name__ == "__main__":  # pragma: no cover - the Django child process

@@ -127,11 +127,15 @@ def test_starlette_without_debug_leaks_nothing() -> None:
 
 def test_django_debug_true_shows_technical_500_and_404_pages() -> None:
     with apps.serve_django(debug=True) as url:
-        report = scan(url, [ITEM], **NO_EXPOSURE)
+        report = scan(url, [ITEM])
     page = finding(report, "errors.debug-page")
     assert page.severity is Severity.high
     assert "Django technical 500 page" in page.detail
     assert "Django technical 404 page" in page.detail
+    assert "GET /items/{id}" in page.affected
+    # The random path stands for the 24 exposure paths that got the same 404 page.
+    assert not [a for a in page.affected if "/.env" in a or "/.git" in a]
+    assert [a for a in page.affected if a.endswith("-missing")]
     assert "errors.stack-trace" not in rules(report)  # the page stands for its traceback
 
 
@@ -234,6 +238,13 @@ def test_500_on_malformed_json_is_reported() -> None:
     assert unhandled.endpoint == "POST /orders"
     assert "malformed-json" in unhandled.detail
     assert checks(report, "unhandled-5xx") == {"POST /orders": CheckStatus.failed}
+
+
+def test_500_the_baseline_already_gives_is_not_reported() -> None:
+    with serve_asgi(apps.broken_app()) as url:
+        report = scan(url, [{"path": "/report"}], **NO_EXPOSURE)
+    assert rules(report) == []
+    assert checks(report, "unhandled-5xx") == {"GET /report": CheckStatus.skipped}
 
 
 def test_400_on_malformed_json_is_fine() -> None:
