@@ -12,12 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Re-exported: the judges look headers up through this module.
-from probe.exchange import ascii_lower as ascii_lower
-from probe.exchange import header_values as values_named
+from probe.exchange import ascii_lower as ascii_lower  # re-exported for the judges
+from probe.exchange import header_values
 from probe.findings import Severity
 
 HeaderLines = Sequence[tuple[str, str]]
+#: Every value sent under a name, one per raw line (names compared by ASCII case only).
+values_named = header_values
 
 # RFC 9110 optional white space, and the token characters a directive name may use.
 OWS = " \t"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from probe.errors import InvalidScenario, ScenarioError
-from probe.scenario import loader as loader_module
+from probe.scenario import source as source_module
 from probe.scenario.loader import MAX_ALIAS_VALUES, MAX_FILE_BYTES, load_scenario
 
 BASE = """\
@@ -430,7 +430,7 @@ def test_unreadable_file_is_a_clean_error(tmp_path: Path, monkeypatch: pytest.Mo
         def refuse(*args: object, **kwargs: object) -> object:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(loader_module, "open", refuse, raising=False)
+        monkeypatch.setattr(source_module, "open", refuse, raising=False)
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert str(caught.value) == f"{path}: cannot read the scenario: permission denied"
