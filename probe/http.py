@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 import re
 import time
 import urllib.request
@@ -266,6 +267,13 @@ class BodyReader:
 
 
 ExchangeHook = Callable[[Exchange], None]
+
+
+def ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+    """What the transport verifies against: the system store, nothing, or a CA bundle file."""
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return verify
 _RecordArgs = tuple[
     RequestSpec, list[tuple[str, str]], str, str, str | None, str | None, frozenset[str]
 ]
@@ -304,12 +312,19 @@ class ScanClient:
         self._on_exchange = on_exchange
         self._seq = 0
         limits = httpx.Limits(max_connections=settings.concurrency * 2)
+        tls = ssl_context(verify)
+        # Requests go straight to the transport: the client only builds them. httpx's client
+        # would otherwise parse every Location header (a hostile one raises InvalidURL even
+        # without following) and keep a cookie jar.
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            verify=tls, limits=limits, retries=0, trust_env=False
+        )
         self._client = httpx.AsyncClient(
-            verify=verify,
+            verify=tls,
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             limits=limits,
-            transport=transport,
+            transport=self._transport,
             trust_env=False,
             # No cookie jar: a cookie one identity's login set must never ride along on an
             # anonymous or another identity's request, and every header sent is on record.
@@ -460,7 +475,7 @@ class ScanClient:
         complete = False
         try:
             with anyio.move_on_after(self.settings.timeout):
-                response = await self._client.send(request, stream=True)
+                response = await self._transport.handle_async_request(request)
                 try:
                     encoding = response.headers.get("content-encoding") or ""
                     reader = BodyReader(self.settings.body_cap, encoding.strip().lower())

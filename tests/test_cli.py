@@ -24,7 +24,11 @@ PROBE = [sys.executable, "-m", "probe"]
 
 def probe_cmd(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*PROBE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        [*PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
 
@@ -127,8 +131,7 @@ def test_run_writes_json_and_html_reports(tmp_path: Path) -> None:
     hits = Hits()
     with serve_asgi(counting_app(hits)) as url:
         path = write(tmp_path / "ok.yaml", SCENARIO.format(url=url))
-        result = probe_cmd("run", str(path), "--out", "out", "--fail-on", "critical",
-                           cwd=tmp_path)
+        result = probe_cmd("run", str(path), "--out", "out", "--fail-on", "critical", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     latest = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert latest["status"] == "complete"
@@ -163,12 +166,17 @@ def test_ctrl_c_writes_a_partial_report_and_exits_130(tmp_path: Path) -> None:
     hits = Hits()
     with serve_asgi(counting_app(hits, delay=0.5)) as url:
         endpoints = "".join(f"  - path: /slow/{i}\n" for i in range(40))
-        text = (f"name: slow\ntarget:\n  base_url: {url}/api\n"
-                f"settings: {{concurrency: 1, timeout: 5}}\nendpoints:\n{endpoints}")
+        text = (
+            f"name: slow\ntarget:\n  base_url: {url}/api\n"
+            f"settings: {{concurrency: 1, timeout: 5}}\nendpoints:\n{endpoints}"
+        )
         path = write(tmp_path / "slow.yaml", text)
         proc = subprocess.Popen(
-            [*PROBE, "run", str(path), "--out", "out"], cwd=tmp_path,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [*PROBE, "run", str(path), "--out", "out"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
         )
         deadline = time.monotonic() + 30

@@ -19,7 +19,10 @@ def test_demo_scan_finds_header_and_error_problems(tmp_path: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "probe", "demo", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=80,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     elapsed = time.monotonic() - started

@@ -319,6 +319,7 @@ class ErrorsProbe(Probe):
                 exchanges=[h.exchange for h in chosen],
                 endpoint=places[0] if single else None,
                 affected=[] if single else places[:_MAX_AFFECTED],
+                grouped=True,
                 severity=worst.match.severity or rule.severity,
                 confidence=_confidence(name, worst.match),
                 excerpts={i: h.match.excerpt for i, h in enumerate(chosen)},
