@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import ssl
 import re
+import ssl
 import time
-import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -274,17 +272,11 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
     if isinstance(verify, str):
         return ssl.create_default_context(cafile=verify)
     return verify
+
+
 _RecordArgs = tuple[
     RequestSpec, list[tuple[str, str]], str, str, str | None, str | None, frozenset[str]
 ]
-
-
-class _NoCookies(DefaultCookiePolicy):
-    """A cookie policy that stores nothing."""
-
-    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        """Refuse every cookie."""
-        return False
 
 
 class ScanClient:
@@ -313,22 +305,15 @@ class ScanClient:
         self._seq = 0
         limits = httpx.Limits(max_connections=settings.concurrency * 2)
         tls = ssl_context(verify)
-        # Requests go straight to the transport: the client only builds them. httpx's client
-        # would otherwise parse every Location header (a hostile one raises InvalidURL even
-        # without following) and keep a cookie jar.
+        # Requests go straight to the transport; the client only builds them (timeouts
+        # included). httpx's client would parse every Location header (a hostile one raises
+        # InvalidURL even when not following) and keep a cookie jar, so that a cookie set for
+        # one identity would ride along on anonymous requests, off the record.
         self._transport = transport or httpx.AsyncHTTPTransport(
             verify=tls, limits=limits, retries=0, trust_env=False
         )
         self._client = httpx.AsyncClient(
-            verify=tls,
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=False,
-            limits=limits,
-            transport=self._transport,
-            trust_env=False,
-            # No cookie jar: a cookie one identity's login set must never ride along on an
-            # anonymous or another identity's request, and every header sent is on record.
-            cookies=CookieJar(policy=_NoCookies()),
+            timeout=httpx.Timeout(settings.timeout), transport=self._transport, trust_env=False
         )
 
     async def aclose(self) -> None:
