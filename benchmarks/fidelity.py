@@ -127,6 +127,16 @@ async def request_headers(transport: str, servers: Servers) -> Outcome:
     return ok, repr(head.split(b"\r\n")[5:-2])
 
 
+async def host_header(transport: str, servers: Servers) -> Outcome:
+    """A Host header set by the probe is sent as given (host-header probes rely on it)."""
+    lines = [("Host", "probe.invalid")]
+    async with client(transport) as http:
+        head = await _echo(http, http.build_request("GET", servers.plain + "/echo", headers=lines))
+    hosts = [line for line in head.split(b"\r\n") if line.lower().startswith(b"host:")]
+    # Name case is the business of "repeated request headers"; here only the value counts.
+    return [h.lower() for h in hosts] == [b"host: probe.invalid"], repr(hosts)
+
+
 async def encoded_path(transport: str, servers: Servers) -> Outcome:
     """Percent-encoded dots and quotes in the path and query are sent as written."""
     target = "/echo/x/%2e%2e/y?q=%41%27"
@@ -250,6 +260,7 @@ CheckFunction = Callable[[str, Servers], Coroutine[None, None, Outcome]]
 CHECKS: dict[str, CheckFunction] = {
     "repeated response headers": repeated_headers,
     "repeated request headers": request_headers,
+    "Host header as given": host_header,
     "raw encoded path": encoded_path,
     "raw dot-segment path": dot_segment_path,
     "raw gzip body, capped": undecoded_body,

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from probe.events import (
     CheckDone,
@@ -62,19 +62,22 @@ class BarProgress:
         self.progress = Progress(
             TextColumn("[bold]{task.fields[phase]}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("requests · {task.fields[findings]} findings"),
+            TextColumn("{task.completed} requests (budget {task.fields[budget]})"),
+            TextColumn("· {task.fields[findings]} findings"),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
         )
-        self.task = self.progress.add_task("scan", total=None, phase="starting", findings=0)
+        # No total: the budget is a ceiling, not a forecast, so the bar only pulses.
+        self.task = self.progress.add_task(
+            "scan", total=None, phase="starting", findings=0, budget="?"
+        )
         self.findings = 0
         self.progress.start()
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, ScanStarted):
-            self.progress.update(self.task, total=event.budget)
+            self.progress.update(self.task, budget=event.budget)
         elif isinstance(event, PhaseStarted):
             self.progress.update(self.task, phase=event.name)
         elif isinstance(event, RequestDone):

@@ -300,6 +300,11 @@ class Scan:
         if abort is not None:
             status = ScanStatus.failed
             self.warnings.append(str(abort))
+        else:
+            # Also after an interrupt: the partial report judges what was collected.
+            self._events(PhaseStarted("judging"))
+            with redacted_logs(self.redactor):
+                self._conclude()
         report = self._build_report(started, status)
         self._events(ScanFinished(status.value))
         if abort is not None:
@@ -328,9 +333,12 @@ class Scan:
                 self.check(ENGINE, "login", None, CheckStatus.passed, f"{state.name} logged in")
         self._events(PhaseStarted("baselines"))
         await self._baselines_phase()
+        self._events(PhaseStarted("probes: " + ", ".join(p.id for p in self.probes)))
         async with anyio.create_task_group() as group:
             for probe in self.probes:
                 group.start_soon(self._run_probe, probe)
+
+    def _conclude(self) -> None:
         for probe in self.probes:
             self._guarded(probe, "conclude", lambda p=probe: p.conclude(self))
         self._renewal_problems()
@@ -418,7 +426,6 @@ class Scan:
                 )
 
     async def _run_probe(self, probe: Probe) -> None:
-        self._events(PhaseStarted(probe.id))
         try:
             await probe.run(self)
         except Exception as exc:  # a crashing probe becomes data; the scan goes on

@@ -118,7 +118,7 @@ def _median_ratio(top: ClientFactory, bottom: ClientFactory, measure: str, targe
         client = factory(target.base_url)
         try:
             if measure == "throughput":
-                return await load.throughput(client, 300, 8)
+                return await load.throughput(client, 300, 24)
             return (await load.burst_spread(client, target, 20, 1))[0]
         finally:
             await client.aclose()
@@ -138,7 +138,8 @@ def _httpx(transport: str) -> ClientFactory:
 
 
 def test_faithful_aiohttp_transport_is_faster_than_httpcore(target: Target) -> None:
-    # Measured at about x3 to x5 at concurrency 8 (RESULTS.md); 1.0 leaves room for a busy box.
+    # Concurrency 24: there httpcore's pool bookkeeping, quadratic in open connections, widens
+    # the gap to about x4-x10 (RESULTS.md), so a busy machine cannot close it.
     ratio = _median_ratio(_httpx("aiohttp-faithful"), _httpx("httpcore"), "throughput", target)
     assert ratio >= 1.0
 

@@ -188,3 +188,5 @@ def test_ctrl_c_writes_a_partial_report_and_exits_130(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert report["status"] == "interrupted"
     assert hits.count < 40
+    # What was collected before the interrupt is still judged.
+    assert "headers.nosniff-missing" in {f["rule"] for f in report["findings"]}
