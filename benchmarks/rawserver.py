@@ -74,6 +74,8 @@ class Server:
                 pass
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
+        except ValueError:
+            pass  # a malformed Content-Length: drop the connection, as a strict server would
         except asyncio.CancelledError:
             pass  # shutdown while a /hang request waits: end quietly, the process is exiting
         finally:

@@ -84,9 +84,10 @@ class Target:
 
 def nginx_binary() -> str | None:
     """Path of Debian's nginx binary, or None when it is not installed."""
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
-    )
+    found = shutil.which("nginx")
+    if found is None and Path("/usr/sbin/nginx").exists():
+        found = "/usr/sbin/nginx"  # root's PATH has /usr/sbin, a CI runner's may not
+    return found
 
 
 def _free_port() -> int:

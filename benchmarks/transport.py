@@ -107,6 +107,10 @@ def versions() -> str:
     """The machine and the versions measured, as Markdown lines."""
     packages = ("httpx", "httpcore", "h11", "aiohttp", "httpx-aiohttp", "anyio")
     found = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
+    try:
+        found += f", sniffio {metadata.version('sniffio')}"
+    except metadata.PackageNotFoundError:
+        found += ", no sniffio (httpcore retries importing it on every lock)"
     nginx = nginx_binary()
     nginx_version = "not installed"
     if nginx:
@@ -249,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         clients=tuple(c.strip() for c in args.clients.split(",") if c.strip()),
         fidelity=not args.no_fidelity,
     )
-    unknown = set(options.clients) - set(CLIENTS)
+    unknown = (set(options.clients) - set(CLIENTS)) | (set(options.targets) - {"nginx", "raw"})
     if unknown:
-        parser().error(f"unknown clients: {', '.join(sorted(unknown))}")
+        parser().error(f"unknown clients or targets: {', '.join(sorted(unknown))}")
     asyncio.run(main_async(options))

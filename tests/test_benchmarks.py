@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks import fidelity, load
 from benchmarks.clients import TRANSPORTS, BareClient, ClientFactory, HttpxClient
-from benchmarks.targets import Target, nginx_binary, nginx_target, raw_target
+from benchmarks.targets import Target, raw_target
 from probe.http import ScanClient
 from probe.probes.base import RequestSpec
 from probe.scenario.models import Settings
@@ -118,7 +118,7 @@ def _median_ratio(top: ClientFactory, bottom: ClientFactory, measure: str, targe
         client = factory(target.base_url)
         try:
             if measure == "throughput":
-                return await load.throughput(client, 300, 24)
+                return await load.throughput(client, 200, 24)
             return (await load.burst_spread(client, target, 20, 1))[0]
         finally:
             await client.aclose()
@@ -145,7 +145,8 @@ def test_faithful_aiohttp_transport_is_faster_than_httpcore(target: Target) -> N
 
 
 def test_faithful_aiohttp_burst_arrives_tighter_than_httpcore(target: Target) -> None:
-    # A rate-limit or race probe needs its burst to land together: measured ~50x tighter.
+    # A rate-limit or race probe needs its burst to land together; measured at x0.1-x0.2 of
+    # httpcore's spread (x0.1 for 100 requests against nginx, RESULTS.md).
     ratio = _median_ratio(_httpx("aiohttp-faithful"), _httpx("httpcore"), "spread", target)
     assert ratio <= 1.0
 
@@ -184,15 +185,5 @@ def test_benchmark_command_prints_a_table_and_stops_by_itself() -> None:
 def test_raw_server_stops_when_its_parent_closes_stdin() -> None:
     with raw_target() as found:
         assert httpx.get(found.base_url + "/").text == "ok"
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(found.base_url + "/")
-
-
-@pytest.mark.skipif(nginx_binary() is None, reason="Debian nginx not installed")
-def test_nginx_target_serves_on_loopback_and_logs_bursts() -> None:
-    with nginx_target() as found:
-        assert found.base_url.startswith("http://127.0.0.1:")
-        assert httpx.get(found.base_url + "/burst?burst=t-0").text == "ok"
-        assert len(found.burst_times("t")) == 1
     with pytest.raises(httpx.ConnectError):
         httpx.get(found.base_url + "/")
