@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -39,9 +42,12 @@ def _variables(pairs: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--var takes NAME=VALUE, got {pair!r}")
-        out[name.strip()] = value
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            shown = name if sep else pair
+            raise UsageError(
+                f"--var takes NAME=VALUE with NAME made of letters, digits and _, got {shown!r}"
+            )
+        out[name] = value
     return out
 
 
@@ -51,13 +57,18 @@ def _configure_logging(verbose: int) -> logging.Handler:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+    # -v: what the engine decides (refusals, renewals); -vv: every request too.
     logging.getLogger("probe").setLevel(
         logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     )
-    # httpx logs every request line at INFO; only worth seeing when asked for.
+    # httpx and httpcore trace connections at DEBUG; only with -vvv.
     for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
     return handler
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def _version(value: bool) -> None:
@@ -136,8 +147,8 @@ def validate(
     loaded = load_scenario(file, variables=_variables(var))
     scenario = loaded.scenario
     typer.echo(
-        f"{file}: valid: {scenario.name!r}, {len(scenario.endpoints)} endpoints, "
-        f"{len(scenario.identities)} identities, probes: "
+        f"{file}: valid: {scenario.name!r}, {_count(len(scenario.endpoints), 'endpoint')}, "
+        f"{_count(len(scenario.identities), 'identity', 'identities')}, probes: "
         f"{', '.join(scenario.probes.enabled()) or 'none'}"
     )
 
@@ -176,6 +187,9 @@ def probes(
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("reports"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Only run the demo API (until Ctrl-C); no scan.")
+    ] = False,
 ) -> None:
     """Start the bundled weak demo API on 127.0.0.1, scan it, write the reports, stop it."""
     from probe import runner
@@ -187,6 +201,17 @@ def demo(
 
     handler = _configure_logging(0)
     path = demo_scenario_path()
+    if serve:
+        with serve_demo() as url:
+            typer.echo(f"demo API running at {url} (127.0.0.1 only); Ctrl-C stops it", err=True)
+            typer.echo(url)
+            for name, value in DEMO_VARIABLES.items():
+                typer.echo(f"{name}={value}", err=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                raise typer.Exit(0) from None
     with serve_demo() as url:
         typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
         loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
@@ -204,6 +229,12 @@ def demo(
     raise typer.Exit(0 if status is ScanStatus.complete else outcome.exit_code or 1)
 
 
+def _traceback_if_debug() -> None:
+    # --debug shows the traceback but keeps the exit code, so CI can still tell them apart.
+    if _debug:
+        traceback.print_exc()
+
+
 def main() -> None:
     """Run the CLI, turning errors into one line (user) or a short banner (internal)."""
     try:
@@ -215,13 +246,11 @@ def main() -> None:
         typer.echo("probe: interrupted", err=True)
         sys.exit(130)
     except UserError as err:
-        if _debug:
-            raise
+        _traceback_if_debug()
         typer.echo(f"probe: error: {err}", err=True)
         sys.exit(err.exit_code)
     except ProbeError as err:
-        if _debug:
-            raise
+        _traceback_if_debug()
         typer.echo(f"probe: error: {err}", err=True)
         sys.exit(getattr(err, "exit_code", 3))
     except typer.Abort:
@@ -234,8 +263,7 @@ def main() -> None:
             show()
         sys.exit(getattr(err, "exit_code", 2))
     except Exception as err:
-        if _debug:
-            raise
+        _traceback_if_debug()
         typer.echo(
             f"probe: internal error: {type(err).__name__}: {err}\n"
             "This is a bug in probe. Re-run with --debug for the traceback and report it.",

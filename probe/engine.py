@@ -23,7 +23,7 @@ import httpx
 from pydantic import BaseModel
 
 from probe import __version__
-from probe.errors import ScanAbort
+from probe.errors import NoCredentials, ScanAbort
 from probe.events import (
     CheckDone,
     EventSink,
@@ -189,9 +189,21 @@ class Scan:
         tags: frozenset[str] = frozenset()
         if identity is not None:
             line = await self.identities.header(identity, self._login_sender)
-            if line is not None:
-                spec = spec.with_headers(line)
-                tags = frozenset({"authenticated"})
+            if line is None:
+                # Sent without its credentials, the request would test an anonymous caller
+                # and its checks would pass for the wrong reason.
+                refused = NoCredentials(f"identity {identity!r} has no working credentials")
+                exchange = self.client.refuse(
+                    spec,
+                    refused,
+                    probe=probe,
+                    purpose=purpose,
+                    endpoint=_label(endpoint),
+                    identity=identity,
+                )
+                return [exchange]
+            spec = spec.with_headers(line)
+            tags = frozenset({"authenticated"})
         return await self.client.send(
             spec,
             probe=probe,
@@ -327,8 +339,14 @@ class Scan:
         await self.identities.resolve(self._login_sender)
         for state in self.identities.states.values():
             if state.error:
-                self.check(ENGINE, "login", None, CheckStatus.error, state.error)
-                self._notice(state.error)
+                users = [e.label for e in self.scenario.endpoints if e.identity == state.name]
+                message = (
+                    f"{state.error}; the {len(users)} endpoint(s) that send as {state.name!r} "
+                    "were not probed (their checks are error)"
+                )
+                self.warnings.append(message)
+                self.check(ENGINE, "login", None, CheckStatus.error, message)
+                self._notice(message)
             elif state.spec.login is not None:
                 self.check(ENGINE, "login", None, CheckStatus.passed, f"{state.name} logged in")
         self._events(PhaseStarted("baselines"))
@@ -483,11 +501,10 @@ class Scan:
             self._findings.values(),
             key=lambda f: (-f.severity.rank, f.rule, f.endpoint or ""),
         )
-        refused = sum(1 for x in self._exchanges if (x.error or "").startswith("refused"))
-        if self.client.breaker.open:
-            self.warnings.append(f"circuit breaker opened: {self.client.breaker.reason}")
+        refused = [x.error or "" for x in self._exchanges if (x.error or "").startswith("refused")]
+        self._refusal_warnings(refused)
         target = self.scenario.target
-        return Report(
+        report = Report(
             tool=ToolInfo(version=__version__),
             scan_id=self.scan_id,
             scenario=self._info,
@@ -499,13 +516,38 @@ class Scan:
             started=started,
             finished=datetime.now(UTC),
             status=status,
-            summary=summarise(self._checks, findings, self.client.sent, refused),
-            warnings=[self.redactor.text(w) for w in self.warnings],
+            summary=summarise(self._checks, findings, self.client.sent, len(refused)),
+            warnings=self.warnings,
             probes=[p.id for p in self.probes],
             endpoints=[e.label for e in self.scenario.endpoints],
             checks=self._checks,
             findings=findings,
         )
+        # Last line of defence: whatever field a secret reached (a base URL given as a
+        # variable, a header echoed into a title), the report holds its placeholder.
+        return Report.model_validate_json(self.redactor.text(report.model_dump_json()))
+
+    def _refusal_warnings(self, refused: list[str]) -> None:
+        if self.client.breaker.open:
+            self.warnings.append(f"circuit breaker opened: {self.client.breaker.reason}")
+        spent = sum(1 for reason in refused if "budget" in reason)
+        if spent:
+            self.warnings.append(
+                f"the request budget (settings.max_requests = "
+                f"{self.scenario.settings.max_requests}) ran out: {spent} requests were not "
+                "sent and the checks that needed them are error"
+            )
+        verdicts = sum(c.status in (CheckStatus.passed, CheckStatus.failed) for c in self._checks)
+        if self._checks and not verdicts:
+            self.warnings.append(
+                "no check reached a verdict (every one is error or skipped): this scan tested "
+                "nothing; see the checks for why"
+            )
+        outside = sum(1 for reason in refused if "out of scope" in reason)
+        if outside:
+            self.warnings.append(
+                f"{outside} requests or redirects led outside the scope and were not sent"
+            )
 
 
 def _render_path(endpoint: Endpoint) -> str:

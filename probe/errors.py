@@ -9,7 +9,8 @@
     └── RequestRefused              a request the engine will not send (not fatal to the scan)
         ├── OutOfScope              host:port not in the scenario's scope
         ├── BudgetExhausted         settings.max_requests reached
-        └── CircuitOpen             the target kept failing; the engine stopped sending
+        ├── CircuitOpen             the target kept failing; the engine stopped sending
+        └── NoCredentials           the identity has no working token (its login failed)
 
 Anything else that escapes is an internal error: the CLI prints a short banner and tells the
 user to re-run with --debug for the traceback.
@@ -85,3 +86,7 @@ class BudgetExhausted(RequestRefused):
 
 class CircuitOpen(RequestRefused):
     """The target failed too often in a row; the engine stopped sending to protect it."""
+
+
+class NoCredentials(RequestRefused):
+    """The request should carry an identity's credentials, and that identity has none."""

@@ -425,6 +425,15 @@ class ScanClient:
             failed = response is None or response.status in _OVERLOAD
             what = error or f"HTTP {response and response.status}"
             self.breaker.record(failed=failed, what=what)
+        # The request log of -vv (redacted like every record; the URL may carry secrets).
+        log.debug(
+            "%s %s -> %s (%s, %s)",
+            spec.method,
+            spec.url,
+            response.status if response is not None else error,
+            probe,
+            purpose,
+        )
         return self._record(*args, response, error)
 
     def _guard_scope(self, url: str) -> None:
@@ -438,6 +447,20 @@ class ScanClient:
             host, port = target
             host = f"[{host}]" if ":" in host else host
             raise OutOfScope(f"out of scope: {host}:{port} is not in the scenario's scope")
+
+    def refuse(
+        self,
+        spec: RequestSpec,
+        refused: RequestRefused,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: str | None,
+        identity: str | None,
+    ) -> Exchange:
+        """Record a request the engine decided not to send, for the reason given."""
+        args = (spec, self._headers(spec), probe, purpose, endpoint, identity, frozenset[str]())
+        return self._refused(args, refused)
 
     def _refused(self, args: _RecordArgs, refused: RequestRefused) -> Exchange:
         spec = args[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import anyio
 from probe.engine import Scan
 from probe.errors import ScanAbort, UsageError
 from probe.events import EventSink
-from probe.findings import Severity
+from probe.findings import CheckStatus, Severity
 from probe.probes import REGISTRY
 from probe.redact import RedactingFilter
 from probe.report import Report, ScanStatus
@@ -51,29 +52,46 @@ class Outcome:
     exit_code: int = EXIT_OK
 
 
-def _known(names: Sequence[str], flag: str, known: Sequence[str]) -> None:
+def _known(names: Sequence[str], flag: str, kind: str, known: Sequence[str]) -> None:
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(
-                f"{flag}: unknown {flag[2:]} {name!r}{hint} (known: {', '.join(known)})"
-            )
+            raise UsageError(f"unknown {kind} {name!r} in {flag}{hint} (known: {', '.join(known)})")
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """Validate --format values."""
-    _known(formats, "--format", FORMATS)
+    _known(formats, "--format", "format", FORMATS)
     return tuple(formats)
 
 
 def select_probes(scenario: Scenario, only: Sequence[str], skip: Sequence[str]) -> list[str]:
     """Probe ids to run: enabled in the scenario, narrowed by --only and --skip."""
     known = list(REGISTRY)
-    _known(only, "--only", known)
-    _known(skip, "--skip", known)
+    _known(only, "--only", "probe", known)
+    _known(skip, "--skip", "probe", known)
     enabled = scenario.probes.enabled()
-    return [p for p in known if p in enabled and (not only or p in only) and p not in skip]
+    chosen = [p for p in known if p in enabled and (not only or p in only) and p not in skip]
+    if not any(REGISTRY[p].implemented for p in chosen):
+        raise UsageError(
+            "no probe of this release is left to run (enabled in the scenario: "
+            f"{', '.join(enabled) or 'none'}; --only: {', '.join(only) or '-'}; "
+            f"--skip: {', '.join(skip) or '-'})"
+        )
+    return chosen
+
+
+def check_out(out: Path) -> Path:
+    """Create the report folder now, so a bad --out fails before the scan, not after it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".probe-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"--out {out}: cannot write reports there ({reason})") from None
+    return out
 
 
 def plan(scenario: Scenario, probes: Sequence[str]) -> list[str]:
@@ -106,6 +124,7 @@ def execute(
 ) -> Outcome:
     """Run the scan, write the reports (also when interrupted or failed), pick the exit code."""
     probes = select_probes(loaded.scenario, options.only, options.skip)
+    check_out(options.out)
     scan = Scan(
         loaded.scenario,
         scenario_path=loaded.path,
@@ -131,9 +150,13 @@ def execute(
 
 
 def exit_code(report: Report, fail_on: Severity) -> int:
-    """130 when interrupted, 1 when a finding is at or above `fail_on`, else 0."""
+    """130 when interrupted; 1 on a finding at or above `fail_on`; 3 when no check reached a
+    verdict (every one in error or skipped: the scan tested nothing); else 0."""
     if report.status is ScanStatus.interrupted:
         return EXIT_INTERRUPTED
     if any(f.severity.rank >= fail_on.rank for f in report.findings):
         return EXIT_FINDINGS
+    checks = report.summary.checks
+    if checks[CheckStatus.passed] + checks[CheckStatus.failed] == 0:
+        return EXIT_NOT_RUN
     return EXIT_OK

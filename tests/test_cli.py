@@ -190,3 +190,49 @@ def test_ctrl_c_writes_a_partial_report_and_exits_130(tmp_path: Path) -> None:
     assert hits.count < 40
     # What was collected before the interrupt is still judged.
     assert "headers.nosniff-missing" in {f["rule"] for f in report["findings"]}
+
+
+def test_unwritable_out_fails_before_anything_is_sent(tmp_path: Path) -> None:
+    hits = Hits()
+    (tmp_path / "afile").write_text("not a folder")
+    with serve_asgi(counting_app(hits)) as url:
+        path = write(tmp_path / "ok.yaml", SCENARIO.format(url=url))
+        result = probe_cmd("run", str(path), "--out", "afile", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--out afile: cannot write reports there" in result.stderr
+    assert hits.count == 0
+
+
+def test_selection_that_leaves_no_probe_is_a_usage_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "ok.yaml", SCENARIO.format(url="http://127.0.0.1:9"))
+    result = probe_cmd("run", str(path), "--only", "headers", "--skip", "headers", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no probe of this release is left to run" in result.stderr
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.yaml", "name: x\ntarget:\n  base_ulr: http://127.0.0.1:1\n")
+    result = probe_cmd("--debug", "validate", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("pair", ["NOEQUALS", "ALICE TOKEN=x", "=x", "1X=y"])
+def test_malformed_var_is_a_usage_error(tmp_path: Path, pair: str) -> None:
+    path = write(tmp_path / "ok.yaml", SCENARIO.format(url="http://127.0.0.1:9"))
+    result = probe_cmd("validate", str(path), "--var", pair, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--var takes NAME=VALUE" in result.stderr
+
+
+def test_a_scan_that_could_judge_nothing_exits_3(tmp_path: Path) -> None:
+    hits = Hits()
+    with serve_asgi(counting_app(hits)) as url:
+        text = SCENARIO.format(url=url).replace("timeout: 5}", "timeout: 5, max_requests: 1}")
+        path = write(tmp_path / "tiny.yaml", text)
+        result = probe_cmd("run", str(path), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    report = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert any("request budget" in w for w in report["warnings"])
+    assert any("tested nothing" in w for w in report["warnings"])
+    assert hits.count == 1

@@ -177,7 +177,13 @@ def test_failed_login_is_one_error_check_and_the_scan_goes_on(api: AuthApi, base
     assert "401" in checks[0].detail
     assert report.status is ScanStatus.complete
     assert scan.baseline(scn.endpoints[0]) is not None
-    assert [path for path, _, _ in api.seen] == ["/", "/auth/login", "/", "/me"]
+    # bob's endpoint is never sent without bob's credentials: it would test an anonymous caller.
+    assert [path for path, _, _ in api.seen] == ["/", "/auth/login", "/"]
+    assert any("were not probed" in warning for warning in report.warnings)
+    assert any(
+        c.endpoint == "GET /me" and c.check == "baseline" and "no working credentials" in c.detail
+        for c in report.checks
+    )
 
 
 def test_short_lived_token_is_renewed_by_logging_in_again(api: AuthApi, base: str) -> None:

@@ -144,9 +144,12 @@ RULES = (
         cwe=200,
         description=(
             "JSON answers are read for fields named like secrets (password, password_hash, "
-            "secret, api_key, client_secret, private_key, ...) whose values look real (not "
-            "masked, empty or a placeholder), and every answer for PEM private keys. Values "
-            "are never copied into the report."
+            "secret, api_key, client_secret, private_key, ...) whose values look stored: a "
+            "hash format, a key, a plain password (not a sentence, label, path, error code, "
+            "mask or placeholder, nor a message under errors, labels or links), never an echo "
+            "of the request; every answer is read for PEM private keys. Fields public by "
+            "design (public_api_key) and flags or settings (has_password, "
+            "password_min_length) never count. Values are never copied into the report."
         ),
         remediation=(
             "Serialise responses through an explicit allow-list of fields; never return "

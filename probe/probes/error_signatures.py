@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from probe.findings import Severity
+from probe.findings import Confidence, Severity
 
 # Rule names (the probe prefixes them with "errors.").
 STACK_TRACE = "stack-trace"
@@ -58,6 +58,7 @@ class Match:
         key: The distinctive text; the match is news only when the normal answer lacks it.
         excerpt: The matched lines (secret values masked).
         severity: Overrides the rule's default severity, or None.
+        confidence: Overrides the rule's default confidence, or None.
     """
 
     rule: str
@@ -66,6 +67,7 @@ class Match:
     key: str
     excerpt: str
     severity: Severity | None = None
+    confidence: Confidence | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,14 @@
 
 Each trigger changes one thing in the endpoint's own request, so an error in the answer points
 at that change; the probe sends every trigger twice, once per Accept header.
+
+What a trigger may send: the endpoint's own method, GET (the unknown path below it) or the
+invented method PRBX, which no server maps to an action. No trigger turns a read into a write.
+DELETE endpoints get no trigger at all: the engine's baseline has already sent their request
+once, and a replay with a mangled id or an unknown method routed to the same handler could
+delete again. PUT, PATCH and POST endpoints are replayed with broken bodies (cut-off JSON, a
+word for a number), which are rejected before anything is written, and with an 8 KiB or
+special-character value in one field, which a lax server may store as it stores the baseline.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ ACCEPTS = (("json", "application/json"), ("html", "text/html"))
 LONG_VALUE_BYTES = 8192
 SPECIAL_CHARS = "'\"<>{}\x00"
 UNSUPPORTED_METHOD = "PRBX"
+NO_REPLAY_METHODS = frozenset({"DELETE"})
 _NUMBER = re.compile(r"-?\d{1,30}(?:\.\d{1,30})?")
 _JSON_TYPES = ("json",)
 
@@ -155,8 +164,21 @@ def _type_confusion(endpoint: Endpoint, word: str) -> Trigger | None:
     )
 
 
+def replay_refusal(endpoint: Endpoint) -> str | None:
+    """Why no malformed request may be sent to the endpoint, or None when they may."""
+    if endpoint.method in NO_REPLAY_METHODS:
+        return (
+            f"{endpoint.method} endpoint: no malformed request is sent, since a replay could "
+            "delete data again; only the baseline answer is read"
+        )
+    return None
+
+
 def plan_triggers(endpoint: Endpoint, marker: str) -> list[Trigger]:
-    """The malformed requests for one endpoint (each is sent once per Accept header)."""
+    """The malformed requests for one endpoint (each is sent once per Accept header); none
+    for endpoints in NO_REPLAY_METHODS."""
+    if replay_refusal(endpoint) is not None:
+        return []
     unknown = render_path(endpoint).rstrip("/") + f"/{marker}-missing"
     triggers = [Trigger("unknown-path", "GET", unknown, {}, drop_body=True)]
     if takes_json(endpoint):

@@ -11,9 +11,11 @@ one and not the other:
 - `long-value`: an 8 KiB value in the endpoint's first parameter (a query parameter, else a
   JSON field, a path parameter, a form field, else an added query parameter);
 - `special-chars`: `'"<>{}` and a NUL byte in that same parameter;
-- `unsupported-method`: the invented method PRBX, never DELETE or PUT, so nothing can change.
+- `unsupported-method`: the invented method PRBX, never a real one.
 
-That is 8 to 12 requests per endpoint. Once per target, unless `exposure_paths: false`: a
+That is 8 to 12 requests per endpoint, none to DELETE endpoints: their baseline request is
+sent once, and only its answer is read (`error_triggers` says what else a trigger may send).
+Once per target, unless `exposure_paths: false`: a
 request for a random path (the reference answer), then the 24 well-known paths of
 `exposure_signatures.EXPOSURES`, joined to base_url and, when base_url has a path, to the
 host root too: 25 or 50 requests.
@@ -22,7 +24,8 @@ How it judges: every answer any probe gets (the baselines included) goes through
 judges of `error_signatures` (stack traces, framework debug pages, SQL errors, server file
 paths) and `secret_signatures`. Error text counts only when the normal answer lacks it: the
 endpoint's baseline, or for target-wide requests the random-path answer, when below 400.
-Secrets and debug consoles count wherever they show. A 500 to one of the probe's own malformed
+Secrets (see `secret_signatures`: stored credentials, not messages, labels or echoes of the
+request) and debug consoles count wherever they show. A 500 to one of the probe's own malformed
 requests is an unhandled error when the baseline was answered below 500. Exposure paths are
 judged by their content, and not at all when the random path gets the same content.
 """
@@ -38,7 +41,7 @@ from urllib.parse import unquote
 import anyio
 
 from probe.exchange import Exchange
-from probe.findings import CheckStatus, Confidence
+from probe.findings import CheckStatus, Confidence, Severity
 from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
 from probe.probes.error_rules import PROBE_ID, RULES
 from probe.probes.error_signatures import (
@@ -56,7 +59,13 @@ from probe.probes.error_signatures import (
     text_views,
     unhandled_5xx,
 )
-from probe.probes.error_triggers import ACCEPTS, Trigger, plan_triggers, target_roots
+from probe.probes.error_triggers import (
+    ACCEPTS,
+    Trigger,
+    plan_triggers,
+    replay_refusal,
+    target_roots,
+)
 from probe.probes.exposure_signatures import EXPOSURES, Exposure
 from probe.probes.secret_signatures import find_secrets
 from probe.scenario.models import Endpoint, ErrorsConfig
@@ -125,7 +134,9 @@ class ErrorsProbe(Probe):
         if not response.body or is_binary(response.content_type):
             return
         views = text_views(response.text(), response.content_type)
-        matches = judge_views(views, exclude=unquote(exchange.request.url)) + find_secrets(views)
+        sent = _sent_text(exchange)
+        matches = judge_views(views, exclude=unquote(exchange.request.url))
+        matches += find_secrets(views, status=response.status, sent=sent)
         if matches:
             self._state.matches.append((exchange, matches))
 
@@ -301,7 +312,7 @@ class ErrorsProbe(Probe):
     def _report(self, ctx: ProbeContext, name: str, hits: list[_Hit]) -> None:
         rule = self.rule(name)
         places = list(dict.fromkeys(h.place for h in hits))
-        worst = max(hits, key=lambda h: (h.match.severity or rule.severity).rank)
+        worst = max(hits, key=lambda h: _strength(h, rule.severity))
         chosen = [worst] + [h for h in _first_per_signature(hits) if h is not worst]
         chosen = chosen[:_MAX_EVIDENCE]
         labels = list(dict.fromkeys(h.match.label for h in hits))
@@ -332,13 +343,16 @@ class ErrorsProbe(Probe):
     ) -> None:
         label = endpoint.label
         sent = self._state.sent.get(label, [])
-        failed = _all_failed(sent)
-
-        def fired(names: Sequence[str]) -> list[str]:
-            return [h.match.label for n in names for h in hits.get(n, []) if h.place == label]
+        answered = self._state.answered[label]
+        refusal = replay_refusal(endpoint)
+        if refusal is None:
+            failed = _all_failed(sent)
+        else:
+            failed = None if answered else "the baseline request got no answer"
 
         def record(check: str, names: Sequence[str], passed: str, error: str | None) -> None:
-            labels = list(dict.fromkeys(fired(names)))
+            fired = [h.match.label for n in names for h in hits.get(n, []) if h.place == label]
+            labels = list(dict.fromkeys(fired))
             if labels:
                 ctx.check(self.id, check, endpoint, CheckStatus.failed, "; ".join(labels))
             elif error is not None:
@@ -346,8 +360,6 @@ class ErrorsProbe(Probe):
             else:
                 ctx.check(self.id, check, endpoint, CheckStatus.passed, passed)
 
-        answered = self._state.answered[label]
-        baseline = ctx.baseline(endpoint)
         record(
             "error-disclosure",
             _DISCLOSURE_RULES,
@@ -355,23 +367,17 @@ class ErrorsProbe(Probe):
             "beyond the normal answer",
             failed,
         )
-        normal = baseline.response.status if baseline and baseline.response else None
-        if normal is not None and normal >= 500 and not failed:
-            ctx.check(
-                self.id,
-                UNHANDLED_5XX,
-                endpoint,
-                CheckStatus.skipped,
-                f"the normal request is answered {normal} itself: a 500 to malformed input "
-                "would say nothing more",
-            )
+        skip = refusal or _unhandled_skip(ctx.baseline(endpoint), failed)
+        if skip is not None:
+            ctx.check(self.id, UNHANDLED_5XX, endpoint, CheckStatus.skipped, skip)
         else:
-            no_baseline = "the baseline request got no answer to compare with"
+            baseline = ctx.baseline(endpoint)
+            no_baseline = baseline is None or baseline.response is None
             record(
                 UNHANDLED_5XX,
                 (UNHANDLED_5XX,),
                 f"no 500 among {len(sent)} malformed requests",
-                failed or (no_baseline if normal is None else None),
+                failed or ("the baseline request got no answer" if no_baseline else None),
             )
         record(
             "secrets",
@@ -461,6 +467,17 @@ def _first_per_signature(hits: list[_Hit]) -> list[_Hit]:
     return list(seen.values())
 
 
+def _unhandled_skip(baseline: Exchange | None, failed: str | None) -> str | None:
+    """Why the unhandled-5xx check says nothing: the normal request gets a 5xx itself."""
+    normal = baseline.response.status if baseline and baseline.response else None
+    if normal is not None and normal >= 500 and not failed:
+        return (
+            f"the normal request is answered {normal} itself: a 500 to malformed input "
+            "would say nothing more"
+        )
+    return None
+
+
 def _all_failed(sent: Sequence[Exchange]) -> str | None:
     if not sent:
         return "no malformed request was sent (the scan stopped first)"
@@ -469,10 +486,24 @@ def _all_failed(sent: Sequence[Exchange]) -> str | None:
     return None
 
 
+def _sent_text(exchange: Exchange) -> str:
+    """What the request carried (URL and body): text found there in the answer is an echo."""
+    body = exchange.request.body or b""
+    return unquote(exchange.request.url) + "\n" + body[:65536].decode("utf-8", "replace")
+
+
 def _confidence(name: str, match: Match) -> Confidence:
+    if match.confidence is not None:
+        return match.confidence
     if name == DEBUG_CONSOLE and match.signature != "werkzeug-console":
         return Confidence.firm
     return _CONFIDENCE.get(name, Confidence.firm)
+
+
+def _strength(hit: _Hit, default: Severity) -> tuple[int, int]:
+    """Severity first, then a sure match before a tentative one."""
+    severity = hit.match.severity or default
+    return severity.rank, int(hit.match.confidence is not Confidence.tentative)
 
 
 def _note(hit: _Hit) -> str:

@@ -1,11 +1,16 @@
 """Which answers of an endpoint each header family is judged on, and the check it yields.
 
-Headers a response should carry are judged on one representative answer: the endpoint's final
-2xx answer to GET (the baseline first). When the endpoint has no such answer, its other answers
-(redirect, error page, HEAD, OPTIONS) are judged with the severity capped at info, or at low for
-an HTML error page. Things a response should not carry (banners, weak cookies, permissive CORS,
-JSON under another type) are judged on every answer. Every family yields one `Outcome` per
-endpoint: the check's status and detail, and the problems with the exchange that shows each.
+The answers given here are the endpoint's own: requests for its URL with its method (the query
+may differ) and the headers probe's CORS requests; answers to other URLs never reach these
+judges. Headers a response should carry are judged on one representative answer: the
+endpoint's final 2xx answer to GET (the baseline first). When the endpoint has no such answer,
+its other answers (redirect, error page, HEAD, OPTIONS) are judged with the severity capped at
+info, or at low for an HTML error page. The HTML-only families (framing, CSP, Referrer-Policy,
+Permissions-Policy) skip a body that parses as JSON whatever its Content-Type: it is an API
+answer, not a page, and json-content-type reports the wrong type. Things a response should not
+carry (banners, weak cookies, permissive CORS, JSON under another type) are judged on every
+answer. Every family yields one `Outcome` per endpoint: the check's status and detail, and the
+problems with the exchange that shows each.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from probe.probes.header_judges import (
     judge_nosniff,
     judge_permissions_policy,
     judge_referrer_policy,
+    looks_like_json,
     version_banner,
 )
 from probe.probes.header_values import (
@@ -90,6 +96,11 @@ def is_html(response: ResponseRecord) -> bool:
     return start.startswith(("<!doctype html", "<html"))
 
 
+def html_document(response: ResponseRecord) -> bool:
+    """An HTML page: HTML by type or first bytes, and not a body that parses as JSON."""
+    return is_html(response) and not looks_like_json(response.body, response.truncated)
+
+
 def scheme(exchange: Exchange) -> str:
     """The request's URL scheme, lower-case."""
     return ascii_lower(urlsplit(exchange.request.url).scheme)
@@ -98,11 +109,14 @@ def scheme(exchange: Exchange) -> str:
 def secondary_cap(exchange: Exchange) -> Severity:
     """The most a missing header may weigh on an answer that is not a final 2xx to GET."""
     response = _response(exchange)
-    return Severity.low if response.status >= 400 and is_html(response) else Severity.info
+    return Severity.low if response.status >= 400 and html_document(response) else Severity.info
 
 
 def _not_html(response: ResponseRecord) -> Verdict:
     kind = mime_essence(response.header("content-type")) or "a body without Content-Type"
+    if is_html(response):
+        # JSON under an HTML type is one problem, reported once by json-content-type.
+        return skip(f"not applicable: the body is JSON (served as {kind}), not an HTML document")
     return skip(f"not applicable: {kind} is not an HTML document")
 
 
@@ -126,7 +140,7 @@ def nosniff(exchange: Exchange) -> Verdict:
 def framing(exchange: Exchange) -> Verdict:
     """Framing protection of an HTML answer."""
     response = _response(exchange)
-    if not is_html(response):
+    if not html_document(response):
         return _not_html(response)
     policies = response_policies(response.headers, meta_csp(response.text()))
     return judge_framing(response.headers, policies)
@@ -135,7 +149,7 @@ def framing(exchange: Exchange) -> Verdict:
 def csp(exchange: Exchange) -> Verdict:
     """Content-Security-Policy of an HTML answer, <meta> policies included."""
     response = _response(exchange)
-    if not is_html(response):
+    if not html_document(response):
         return _not_html(response)
     policies = response_policies(response.headers, meta_csp(response.text()))
     return csp_problems(response.headers, policies)
@@ -144,7 +158,7 @@ def csp(exchange: Exchange) -> Verdict:
 def referrer(exchange: Exchange) -> Verdict:
     """Referrer-Policy of an HTML answer (header or <meta name=referrer>)."""
     response = _response(exchange)
-    if not is_html(response):
+    if not html_document(response):
         return _not_html(response)
     values = values_named(response.headers, "referrer-policy")
     return judge_referrer_policy(values, meta_referrer(response.text()))
@@ -153,7 +167,7 @@ def referrer(exchange: Exchange) -> Verdict:
 def permissions(exchange: Exchange) -> Verdict:
     """Permissions-Policy of an HTML answer."""
     response = _response(exchange)
-    if not is_html(response):
+    if not html_document(response):
         return _not_html(response)
     return judge_permissions_policy(values_named(response.headers, "permissions-policy"))
 

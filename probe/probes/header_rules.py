@@ -5,7 +5,8 @@ high for cross-origin reading of credentialed data; medium for what is exploitab
 set-ups (framing of HTML, shared caching of private answers, JSON rendered as HTML); low for
 missing hardening on the responses where browsers use it; info for advice. Missing headers on
 anything but a final 2xx answer to GET (redirects, errors, HEAD, OPTIONS) are at most info, an
-HTML error page at most low.
+HTML error page at most low. An endpoint is judged on its own answers only (its method and
+path); what other URLs show (a catch-all page, an unknown path) is never put on it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,18 @@ from probe.probes.base import make_rule
 PROBE_ID = "headers"
 _MISCONFIG = {"owasp": "A05:2021", "owasp_api": "API8:2023"}
 _SCOPE = (
-    " Judged on the endpoint's final 2xx answer to GET; when it has none, on its other answers "
-    "(redirect, error page, HEAD, OPTIONS) at info at most (an HTML error page at low)."
+    " Judged on the endpoint's own answers (its method and path, any query), never on other "
+    "URLs: its final 2xx answer to GET; when it has none, its other answers (redirect, error "
+    "page, HEAD, OPTIONS) at info at most (an HTML error page at low)."
+)
+_NOT_JSON = (
+    " A body that parses as JSON is not an HTML document whatever its Content-Type "
+    "(json-content-type reports a wrong type)."
+)
+_ELSEWHERE = (
+    " Answers to other URLs that probes request (an unknown path, an invented method) are "
+    "never put on the endpoint; a problem seen only there is reported under that URL, at low "
+    "at most."
 )
 
 
@@ -117,7 +128,9 @@ CONTENT_RULES = (
             "Passive, HTML documents only (a JSON answer is never framed as a page). Protected "
             "means CSP frame-ancestors without a wildcard, or X-Frame-Options DENY or "
             "SAMEORIGIN, judged as the HTML standard says: ALLOW-FROM is ignored by browsers "
-            "and counts as missing, and frame-ancestors in a <meta> policy is ignored." + _SCOPE
+            "and counts as missing, and frame-ancestors in a <meta> policy is ignored."
+            + _NOT_JSON
+            + _SCOPE
         ),
         remediation=(
             "Send `Content-Security-Policy: frame-ancestors 'none'` (or 'self'), and "
@@ -133,7 +146,7 @@ CONTENT_RULES = (
         description=(
             "Passive, HTML documents only. No enforced policy, neither a "
             "Content-Security-Policy header nor a <meta http-equiv> policy, limits what an "
-            "injected script could do." + _SCOPE
+            "injected script could do." + _NOT_JSON + _SCOPE
         ),
         remediation=(
             "Send a policy that restricts scripts, e.g. `default-src 'self'; object-src 'none'; "
@@ -149,6 +162,7 @@ CONTENT_RULES = (
         description=(
             "Passive, HTML documents only. The page sends only "
             "Content-Security-Policy-Report-Only: violations are reported, nothing is blocked."
+            + _NOT_JSON
             + _SCOPE
         ),
         remediation="Once the reports are clean, send the policy as Content-Security-Policy.",
@@ -164,6 +178,8 @@ CONTENT_RULES = (
             "a script must all pass) are judged for scripts: 'unsafe-inline' without a nonce, "
             "hash or 'strict-dynamic', 'unsafe-eval', wildcard sources (*, https:, data:) in "
             "script-src or its default-src fallback, or no script restriction at all."
+            + _NOT_JSON
+            + _SCOPE
         ),
         remediation=(
             "Drop 'unsafe-inline' and 'unsafe-eval'; allow scripts by nonce or hash (with "
@@ -179,7 +195,7 @@ CONTENT_RULES = (
         description=(
             "Passive, HTML documents only (browsers apply it to a document's links and loads, "
             "not to a JSON answer). Info only: current browsers default to "
-            "strict-origin-when-cross-origin. A <meta name=referrer> counts." + _SCOPE
+            "strict-origin-when-cross-origin. A <meta name=referrer> counts." + _NOT_JSON + _SCOPE
         ),
         remediation="Send `Referrer-Policy: strict-origin-when-cross-origin` or `no-referrer`.",
         cwe=200,
@@ -191,7 +207,9 @@ CONTENT_RULES = (
         severity=Severity.info,
         description=(
             "Passive, HTML documents only (it governs a document's access to camera, "
-            "geolocation and the like). Info only: it limits damage, it fixes no flaw." + _SCOPE
+            "geolocation and the like). Info only: it limits damage, it fixes no flaw."
+            + _NOT_JSON
+            + _SCOPE
         ),
         remediation=(
             "Send a Permissions-Policy that turns off unused features, e.g. "
@@ -205,10 +223,11 @@ CONTENT_RULES = (
         title="JSON body served with a non-JSON Content-Type",
         severity=Severity.low,
         description=(
-            "Passive, every response. A body that is a whole JSON object or array under a "
-            "Content-Type that is not a JSON type (application/json, text/json, */*+json) is "
-            "rendered or sniffed by browsers; medium when served as text/html, where any "
-            "string in it becomes markup."
+            "Passive, every answer of the endpoint (its method and path, any query). A body "
+            "that is a whole JSON object or array under a Content-Type that is not a JSON type "
+            "(application/json, text/json, */*+json) is rendered or sniffed by browsers; medium "
+            "when served as text/html, where any string in it becomes markup. Such a body is "
+            "not also judged as an HTML page (framing, CSP)."
         ),
         remediation="Serve JSON as `application/json` (with nosniff).",
         cwe=436,
@@ -219,10 +238,10 @@ CONTENT_RULES = (
         title="Response headers disclose software versions",
         severity=Severity.low,
         description=(
-            "Passive, every response. Server with a version number, X-Powered-By, "
+            "Passive, every answer of the endpoint. Server with a version number, X-Powered-By, "
             "X-AspNet-Version, X-AspNetMvc-Version, X-Generator and similar headers tell an "
             "attacker which exploits to try. Low with a version number, info for a bare "
-            "product name; a Server value without a version is not reported."
+            "product name; a Server value without a version is not reported." + _ELSEWHERE
         ),
         remediation="Remove these headers, or strip the version (e.g. nginx `server_tokens off`).",
         cwe=497,
@@ -278,8 +297,9 @@ _CORS_SENT = (
     "Active: the endpoint's request (as its identity) is sent with `Origin: <cors_origin>` (a "
     "foreign origin that is never contacted) and with `Origin: null`; a request with an unsafe "
     "method is not repeated, a browser-like preflight (OPTIONS, no credentials) is sent "
-    "instead. Passive: every response's CORS headers. Headers are compared byte for byte, as "
-    "browsers do: only `Access-Control-Allow-Credentials: true` exactly allows credentials."
+    "instead. Passive: the CORS headers of every answer of the endpoint. Headers are compared "
+    "byte for byte, as browsers do: only `Access-Control-Allow-Credentials: true` exactly "
+    "allows credentials."
 )
 _CORS_FIX = (
     "Allow only a fixed list of trusted origins; never echo the request's Origin or allow "
@@ -340,7 +360,10 @@ CORS_RULES = (
     ),
 )
 
-_COOKIE_SCOPE = " Passive, every Set-Cookie line; lines that delete a cookie are not judged."
+_COOKIE_SCOPE = (
+    " Passive, every Set-Cookie line of the endpoints' answers and of login requests; lines "
+    "that delete a cookie are not judged." + _ELSEWHERE
+)
 
 COOKIE_RULES = (
     _rule(

@@ -5,14 +5,24 @@ and `Origin: null`); one finding per rule lists every affected endpoint. Missing
 the final 2xx answer to GET, framing and CSP on HTML only, so a JSON API is not flagged for them.
 
 Passive: every exchange of the scan (any probe's) is collected, and `conclude` judges each
-scenario endpoint. Headers a response should carry (HSTS, nosniff, framing protection, CSP,
-Referrer-Policy, Permissions-Policy) are judged on the endpoint's final 2xx answer to GET, the
-baseline first; an endpoint with no such answer is judged on its other answers (redirect, error
-page, HEAD, OPTIONS) at info at most, an HTML error page at low. Framing, CSP, Referrer-Policy and
-Permissions-Policy apply to HTML documents only. Cache-Control is judged on 2xx answers to
-authenticated GETs. Things a response should not carry (version banners, weak cookies, permissive
-CORS, JSON under a non-JSON type) are judged on every answer; Set-Cookie lines of login requests
-too. Headers are read from the raw lines, names and tokens compared by ASCII case only.
+scenario endpoint on its own answers only: requests for the endpoint's URL with its method (the
+query may differ, as other probes vary it) and this probe's CORS requests. Answers to other
+URLs that probes request for an endpoint (the errors probe's unknown path, its invented method)
+say nothing about the endpoint: a catch-all page or another handler answers them. They are only
+read for what they tell about the server as a whole, version banners and weak cookies, and
+such a problem is reported under that URL's own "METHOD /path", at low at most, only when no
+endpoint's own answer already shows it.
+
+Headers a response should carry (HSTS, nosniff, framing protection, CSP, Referrer-Policy,
+Permissions-Policy) are judged on the endpoint's final 2xx answer to GET, the baseline first;
+an endpoint with no such answer is judged on its other answers (redirect, error page, HEAD,
+OPTIONS) at info at most, an HTML error page at low. Framing, CSP, Referrer-Policy and
+Permissions-Policy apply to HTML documents only; a body that parses as JSON is not one, whatever
+its Content-Type (json-content-type reports that). Cache-Control is judged on 2xx answers to
+authenticated GETs. Things a response should not carry (version banners, weak cookies,
+permissive CORS, JSON under a non-JSON type) are judged on every answer of the endpoint;
+Set-Cookie lines of login requests too. Headers are read from the raw lines, names and tokens
+compared by ASCII case only.
 
 Active: per endpoint, the endpoint's request (as its identity) with a foreign `Origin` (the
 `cors_origin` setting, never contacted) and with `Origin: null`. For a method that changes state,
@@ -34,7 +44,7 @@ import anyio
 from probe.exchange import Exchange
 from probe.findings import Confidence, Rule, Severity
 from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
-from probe.probes.header_families import Judged, cookies, judge_all, judge_endpoint
+from probe.probes.header_families import Judged, banners, cookies, judge_all, judge_endpoint
 from probe.probes.header_rules import PROBE_ID, RULES
 from probe.probes.header_values import Problem, ascii_lower, mime_essence
 from probe.scenario.models import Endpoint, HeadersConfig, Scenario
@@ -60,6 +70,10 @@ _HEADER_OF = {
     "version": "Server",
 }
 _FIRM = frozenset({"json-content-type", "version-banner"})
+# The most a problem seen only on another URL than an endpoint's own may weigh.
+_ELSEWHERE_CAP = Severity.low
+# A request's method and URL path: what makes an exchange one of an endpoint's own.
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -135,14 +149,17 @@ class HeadersProbe(Probe):
         """Judge every endpoint, record its checks, and report one finding per rule."""
         hits: list[Hit] = []
         groups = self._groups(ctx)
+        elsewhere: list[Exchange] = []
         for endpoint in ctx.scenario.endpoints:
-            exchanges = groups.pop(endpoint.label, [])
             active = self._active.get(endpoint.label, [])
-            for family, outcome in judge_endpoint(endpoint, exchanges, active, self._origin):
+            own, other = split_own(groups.pop(endpoint.label, []), own_key(ctx, endpoint), active)
+            elsewhere += other
+            for family, outcome in judge_endpoint(endpoint, own, active, self._origin):
                 ctx.check(self.id, family, endpoint, outcome.status, outcome.detail)
                 hits += _hits(endpoint.label, outcome.hits)
         for label, exchanges in groups.items():  # logins: only their cookies are judged
             hits += _hits(label, judge_all(exchanges, cookies))
+        hits += elsewhere_hits(elsewhere, hits)
         for rule in RULES:
             mine = [h for h in hits if f"{PROBE_ID}.{h.problem.name}" == rule.id]
             if mine:
@@ -154,18 +171,63 @@ class HeadersProbe(Probe):
         A login request joins the endpoint with the same method and path, if there is one;
         otherwise it is labelled "METHOD /path".
         """
-        known = {
-            (e.method, urlsplit(ctx.endpoint_request(e).url).path): e.label
-            for e in ctx.scenario.endpoints
-        }
+        known = {own_key(ctx, e): e.label for e in ctx.scenario.endpoints}
         groups: dict[str, list[Exchange]] = {}
         for exchange in sorted(self._seen, key=lambda x: x.seq):
             label = exchange.endpoint
             if label is None:
-                key = (exchange.request.method, urlsplit(exchange.request.url).path or "/")
-                label = known.get(key, f"{key[0]} {key[1]}")
+                key = request_key(exchange)
+                label = known.get(key, _url_label(key))
             groups.setdefault(label, []).append(exchange)
         return groups
+
+
+def own_key(ctx: ProbeContext, endpoint: Endpoint) -> Key:
+    """The method and URL path of the endpoint's own request."""
+    return endpoint.method, urlsplit(ctx.endpoint_request(endpoint).url).path or "/"
+
+
+def request_key(exchange: Exchange) -> Key:
+    """The method and URL path an exchange asked for (the query aside)."""
+    return exchange.request.method, urlsplit(exchange.request.url).path or "/"
+
+
+def _url_label(key: Key) -> str:
+    return f"{key[0]} {key[1]}"
+
+
+def split_own(
+    exchanges: Sequence[Exchange], key: Key, active: Sequence[Exchange]
+) -> tuple[list[Exchange], list[Exchange]]:
+    """An endpoint's own exchanges (its method and path, or the probe's CORS requests) and
+    the others that carry its label (other paths or methods that probes tried for it)."""
+    mine = {x.seq for x in active}
+    own: list[Exchange] = []
+    other: list[Exchange] = []
+    for exchange in exchanges:
+        is_own = exchange.seq in mine or request_key(exchange) == key
+        (own if is_own else other).append(exchange)
+    return own, other
+
+
+def elsewhere_hits(exchanges: Sequence[Exchange], known: Sequence[Hit]) -> list[Hit]:
+    """Banners and weak cookies on answers to other URLs, not already seen at an endpoint.
+
+    Each problem is shown once, under the first URL ("METHOD /path") that showed it, at low
+    at most: it tells about the server, not about any endpoint.
+    """
+    seen = {(h.problem.name, h.problem.detail) for h in known}
+    by_url: dict[str, list[Exchange]] = {}
+    for exchange in sorted(exchanges, key=lambda x: x.seq):
+        by_url.setdefault(_url_label(request_key(exchange)), []).append(exchange)
+    found: list[Hit] = []
+    for label, group in by_url.items():
+        for family in (banners, cookies):
+            for exchange, problem, _ in judge_all(group, family):
+                if (problem.name, problem.detail) not in seen:
+                    seen.add((problem.name, problem.detail))
+                    found += _hits(label, [(exchange, problem, _ELSEWHERE_CAP)])
+    return found
 
 
 def preflight(ctx: ProbeContext, endpoint: Endpoint, origin: str) -> RequestSpec:

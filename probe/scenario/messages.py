@@ -108,6 +108,8 @@ def expected(error: ErrorDetails) -> str | None:
         return f"{_BOUNDS[kind]} {bound}"
     if kind == "string_too_short":
         return f"at least {ctx.get('min_length')} characters long"
+    if kind == "too_long":
+        return f"a list of at most {ctx.get('max_length')} items"
     return None
 
 

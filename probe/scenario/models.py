@@ -7,11 +7,13 @@ key path, which the loader turns into file:line.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,7 +28,17 @@ _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 
 Loc = tuple[str | int, ...]
 
-PositiveInt = Annotated[int, Field(gt=0)]
+
+def _no_bool(value: Any) -> Any:
+    # YAML `true` would otherwise pass as the number 1.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+PositiveInt = Annotated[int, Field(gt=0), BeforeValidator(_no_bool)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
+MAX_ENDPOINTS = 1000
 
 
 def _number_to_text(value: Any) -> Any:
@@ -38,7 +50,37 @@ def _number_to_text(value: Any) -> Any:
 
 #: A string value that may be written as a bare number in YAML.
 Text = Annotated[str, BeforeValidator(_number_to_text)]
-PositiveFloat = Annotated[float, Field(gt=0)]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Header names must be HTTP tokens and values free of CR, LF and NUL."""
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"{name!r} is not a valid header name")
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError(f"the value of header {name!r} contains a line break or NUL")
+    return headers
+
+
+def check_finite(value: Any) -> Any:
+    """JSON bodies cannot carry NaN or infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a JSON body cannot hold NaN or infinity")
+    if isinstance(value, dict):
+        for item in value.values():
+            check_finite(item)
+    elif isinstance(value, list):
+        for item in value:
+            check_finite(item)
+    return value
+
+
+#: Header lines as a mapping, checked with `check_headers`.
+Headers = Annotated[dict[str, Text], AfterValidator(check_headers)]
+#: A JSON body, checked with `check_finite`.
+JsonBody = Annotated[Any, AfterValidator(check_finite)]
 
 
 class _Strict(BaseModel):
@@ -86,9 +128,7 @@ class Target(_Strict):
     verify_tls: bool | str = Field(
         default=True, description="true, false, or the path of a CA bundle to trust."
     )
-    headers: dict[str, Text] = Field(
-        default_factory=dict, description="Headers sent on every request."
-    )
+    headers: Headers = Field(default_factory=dict, description="Headers sent on every request.")
 
     @field_validator("base_url")
     @classmethod
@@ -154,8 +194,8 @@ class Login(_Strict):
 
     method: Literal["GET", "POST", "PUT", "PATCH"] = "POST"
     path: str = Field(description="Path of the login endpoint, joined to base_url.")
-    headers: dict[str, Text] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json", description="JSON body to send.")
+    headers: Headers = Field(default_factory=dict)
+    json_body: JsonBody = Field(default=None, alias="json", description="JSON body to send.")
     form: dict[str, Text] | None = Field(default=None, description="Form fields to send.")
     token_path: str = Field(description="Dotted path of the token in the JSON answer.")
     refresh_path: str | None = Field(default=None, description="Dotted path of a refresh token.")
@@ -183,6 +223,18 @@ class Identity(_Strict):
     scheme: str = Field("Bearer", description='Prefix before the token; "" sends it bare.')
     tags: list[str] = Field(default_factory=list, description="Roles, e.g. [admin].")
 
+    @field_validator("header")
+    @classmethod
+    def _header(cls, value: str) -> str:
+        check_headers({value: ""})
+        return value
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        check_headers({"scheme": value})
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Identity:
         if (self.token is None) == (self.login is None):
@@ -209,8 +261,8 @@ class Endpoint(_Strict):
     path: str = Field(description="Path joined to base_url; {name} placeholders allowed.")
     path_params: dict[str, Text] = Field(default_factory=dict)
     query: dict[str, str | int | float | bool | list[Text]] = Field(default_factory=dict)
-    headers: dict[str, Text] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json", description="JSON body.")
+    headers: Headers = Field(default_factory=dict)
+    json_body: JsonBody = Field(default=None, alias="json", description="JSON body.")
     form: dict[str, Text] | None = Field(default=None, description="Form body.")
     body: str | None = Field(default=None, description="Raw body text.")
     content_type: str | None = Field(default=None, description="Content-Type for `body`.")
@@ -287,6 +339,16 @@ class HeadersConfig(_Strict):
         "https://probe-cors-check.invalid",
         description="Foreign Origin sent to check CORS reflection (never contacted).",
     )
+
+    @field_validator("cors_origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ValueError(
+                f"cors_origin must be an origin such as https://a.example, got {value!r}"
+            )
+        return value
 
 
 class HttpsConfig(_Strict):
@@ -366,7 +428,7 @@ class Scenario(_Strict):
     target: Target
     settings: Settings = Field(default_factory=Settings)
     identities: dict[str, Identity] = Field(default_factory=dict)
-    endpoints: list[Endpoint] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list, max_length=MAX_ENDPOINTS)
     probes: Probes = Field(default_factory=Probes)
 
     def endpoint(self, label: str) -> Endpoint:
@@ -409,6 +471,7 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     f"({scenario.settings.burst_cap})",
                 )
             )
+    problems += _scope_problems(scenario.target)
     jwt = scenario.probes.jwt
     if jwt is not False:
         if jwt.identity is not None and jwt.identity not in scenario.identities:
@@ -423,6 +486,23 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                 (("probes", "jwt", "endpoint"), _unknown("endpoint", jwt.endpoint, seen))
             )
     return problems
+
+
+def _scope_problems(target: Target) -> list[tuple[Loc, str]]:
+    """base_url must be in scope, or the scan could send nothing at all."""
+    if target.scope is None:
+        return []
+    key = host_key(target.base_url)
+    host = key.rsplit(":", 1)[0]
+    if key in target.scope or host in target.scope:
+        return []
+    return [
+        (
+            ("target", "scope"),
+            f"base_url's host {key} is not in scope ({', '.join(target.scope)}): "
+            "the scan could not send a single request",
+        )
+    ]
 
 
 def _unknown(kind: str, ref: str, known: Any, owner: str = "scenario") -> str:

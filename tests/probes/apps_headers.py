@@ -309,3 +309,53 @@ async def _field(request: Request) -> Response:
 def field_app() -> Starlette:
     """Answers /h/{name} with the preset's status, body and exact header lines."""
     return Starlette(routes=[Route("/h/{name}", _field, methods=ALL_METHODS)])
+
+
+# -- the stray app: endpoints and a catch-all for every other URL ------------------------------
+
+# The catch-all's software banner and cookie, seen only on URLs that are no endpoint's own.
+STRAY_BANNER = ("X-Powered-By", "PHP/5.6.40")
+STRAY_COOKIE = ("Set-Cookie", "visitor=stray-cookie-value-9; Path=/")
+
+
+async def _loop(request: Request) -> Response:
+    # Always a redirect to itself, without a body: the endpoint never answers 2xx.
+    return respond("", None, [("Location", request.url.path)], 302)
+
+
+def stray_app(*, weak_endpoints: bool) -> Starlette:
+    """Endpoints under /api, and a catch-all HTML page answering every other URL.
+
+    The endpoints are `/api/account` (401 JSON), `/api/page` (200 HTML) and `/api/loop` (a 302
+    to itself, forever). With `weak_endpoints` False the endpoints carry every header and the
+    catch-all page carries none, names its software and sets a weak cookie; with True it is the
+    reverse. Either way, what the catch-all shows must never be put on an endpoint.
+    """
+    strong: Lines = [(n, v) for n, v in HARDENED_LINES if n != "Strict-Transport-Security"]
+    own: Lines = [] if weak_endpoints else strong
+    elsewhere: Lines = strong if weak_endpoints else [STRAY_BANNER, STRAY_COOKIE]
+
+    async def account(request: Request) -> Response:
+        return respond('{"error": "login required"}', "application/json", own, 401)
+
+    async def page(request: Request) -> Response:
+        return respond(HTML_BODY, "text/html", own)
+
+    async def catch_all(request: Request) -> Response:
+        return respond(HTML_BODY, "text/html", elsewhere)
+
+    return Starlette(
+        routes=[
+            Route("/api/account", account),
+            Route("/api/page", page),
+            Route("/api/loop", _loop),
+            Route("/{rest:path}", catch_all),
+        ]
+    )
+
+
+STRAY_ENDPOINTS: list[dict[str, Any]] = [
+    {"name": "account", "path": "/account"},
+    {"name": "page", "path": "/page"},
+    {"name": "loop", "path": "/loop"},
+]

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe.findings import Severity
+from probe.findings import Confidence, Severity
 from probe.probes import error_signatures, exposure_signatures, secret_signatures
 from probe.probes.error_signatures import (
     SCAN_HEAD,
@@ -51,11 +51,17 @@ from probe.probes.exposure_signatures import (
 )
 from probe.probes.secret_signatures import (
     find_secrets,
+    hash_format,
+    is_message_container,
+    judge_field,
     mask,
+    password_shape,
     secret_kind,
-    secret_value_shape,
 )
 from tests.probes.apps_errors import DOCS_PAGE, DOTENV, GIT_CONFIG, SPA_INDEX
+
+FIRM = Confidence.firm
+TENTATIVE = Confidence.tentative
 
 
 def signatures(matches: list[Match]) -> list[str]:
@@ -402,6 +408,16 @@ PEM = (
     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n"
     "-----END RSA PRIVATE KEY-----\n"
 )  # fmt: skip
+BCRYPT = "$2b$12$KIXQJxk3PzTq1dU5e0mWbO0l7tT4lB9m2yC1o8Yq3sVnH6pR0a1Cy"
+ARGON2 = (
+    "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$K1pbN0xvYw0ZsnlVv3Qy2Tfo3c4mLxN+2bCkPq8ZyQU"
+)
+DJANGO_PBKDF2 = "pbkdf2_sha256$600000$Xb1Wf0y2ZQdV$0n8cUe1yQq1f3r4Tz5o6p7A8B9C0D1E2F3G4H5I6J7K="
+SHA512_CRYPT = "$6$rounds=5000$saltsalt$" + "a1B2c3D4e5F6g7H8i9J0" * 4 + "k1L2m3"
+SCRYPT = "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E"
+PASSLIB_PBKDF2 = "$pbkdf2-sha256$29000$N2bsnTMmxNjbO4eR$Y6NeMUm2A5U2dJ1fLSfZ1gDrOZ4Iq6qXQ2w3sGJ1dJk"
+HEX_SHA256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+STRIPE_SECRET = "sk_live_51Hx3kQ2eZvKYlo2C0000"  # a made-up key in Stripe's format
 
 
 @pytest.mark.parametrize(
@@ -409,6 +425,7 @@ PEM = (
     [
         ("password", "password"),
         ("newPassword", "password"),
+        ("confirm_password", "password"),
         ("db_passwd", "password"),
         ("pwd", "password"),
         ("password_hash", "hash"),
@@ -421,7 +438,16 @@ PEM = (
         ("AWS_SECRET_ACCESS_KEY", "key"),
         ("password_policy", None),
         ("has_password", None),
+        ("password_required", None),
+        ("passwordMinLength", None),
         ("passwordResetUrl", None),
+        ("forgot_password", None),
+        ("reset_password", None),
+        ("public_api_key", None),
+        ("publicKey", None),
+        ("publishable_key", None),
+        ("api_key_hint", None),
+        ("apiKeyLast4", None),
         ("secret_question", None),
         ("is_secret", None),
         ("requiresApiKey", None),
@@ -434,40 +460,257 @@ def test_secret_field_names(key: str, kind: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "value", "expected"),
+    ("key", "expected"),
     [
-        ("password", "hunter2!", True),
-        ("password", "********", False),
-        ("password", "", False),
-        ("password", None, False),
-        ("password", True, False),
-        ("password", "[redacted]", False),
-        ("password", "https://example.test/reset", False),
-        ("hash", "$2b$12$KIXQJxk3PzTq1dU5e0mWbO0l7tT4lB9m2yC1o8Yq3sVnH6pR0a1Cy", True),
-        ("hash", "pbkdf2_sha256$600000$abc$def", True),
-        ("hash", "5f4dcc3b5aa765d61d8327deb882cf99", True),
-        ("key", "sk_live_51Hx3kQ2eZvKYlo2C0000", True),
-        ("key", "YOUR_API_KEY_HERE", False),
-        ("key", "<your api key>", False),
-        ("key", "s3cr3t", False),
-        ("key", PEM, True),
+        ("errors", True),
+        ("fieldErrors", True),
+        ("validation_errors", True),
+        ("labels", True),
+        ("_links", True),
+        ("i18n", True),
+        ("messages", True),
+        ("examples", True),
+        ("user", False),
+        ("data", False),
+        ("config", False),
+        ("context", False),
+        ("ConnectionStrings", False),
     ],
 )
-def test_secret_value_shapes(kind: str, value: Any, expected: bool) -> None:
-    assert secret_value_shape(kind, value) is expected
+def test_message_containers(key: str, expected: bool) -> None:
+    assert is_message_container(key) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (BCRYPT, "bcrypt hash"),
+        (ARGON2, "Argon2 hash"),
+        (SCRYPT, "scrypt hash"),
+        (DJANGO_PBKDF2, "PBKDF2 hash"),
+        (PASSLIB_PBKDF2, "PBKDF2 hash"),
+        (SHA512_CRYPT, "SHA-crypt hash"),
+        ("$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", "MD5-crypt hash"),
+        ("{SSHA}8Zfo1VU1Xb3BLjVJlFN0nQ2qzN7ZkHVt", "LDAP hash"),
+        ("5f4dcc3b5aa765d61d8327deb882cf99", "hex digest"),
+        (HEX_SHA256, "hex digest"),
+        (HEX_SHA256.upper(), "hex digest"),
+        ("5f4dcc3b5aa765d61d8327deb882cf9", None),  # 31 digits: no digest has that length
+        ("hunter2", None),
+        ("$2b$12$short", None),
+    ],
+)  # fmt: skip
+def test_password_hash_formats(text: str, name: str | None) -> None:
+    assert hash_format(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        ("hunter2", "plain"),
+        ("alice-pass-123", "plain"),
+        ("Tr0ub4dor&3", "plain"),
+        ("letmein", "word"),
+        ("12345678", "digits"),
+        ("Passwort", None),
+        ("Password:", None),
+        ("Passwort bestätigen", None),
+        ("Passwort vergessen?", None),
+        ("must be 12 to 128 characters", None),
+        ("/account/reset-password", None),
+        ("account/reset-password", None),
+        ("too_short", None),
+        ("PASSWORD_TOO_SHORT", None),
+        ("invalid-format", None),
+        ("sha256", None),
+        ("argon2id", None),
+        ("2024-05-01", None),
+        ("2024-05-01T10:00:00Z", None),
+        ("abc", None),
+    ],
+)
+def test_password_shapes(text: str, shape: str | None) -> None:
+    assert password_shape(text) == shape
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shape", "severity"),
+    [
+        ("password", "hunter2", "plain password", Severity.high),
+        ("password", "alice-pass-123", "plain password", Severity.high),
+        ("password", BCRYPT, "bcrypt hash", Severity.high),
+        ("password", HEX_SHA256, "hex digest", Severity.high),
+        ("password_hash", BCRYPT, "bcrypt hash", Severity.high),
+        ("password_hash", ARGON2, "Argon2 hash", Severity.high),
+        ("passwordDigest", "q1W2e3R4t5Y6u7I8o9P0aSdF", "password hash", Severity.high),
+        ("api_key", STRIPE_SECRET, "key", Severity.medium),
+        ("client_secret", "cs_9aB8cD7eF6gH5iJ4kL3m", "key", Severity.medium),
+        ("private_key", PEM, "PEM private key", Severity.high),
+        ("api_key", PEM, "PEM private key", Severity.high),
+    ],
+)
+def test_stored_secrets_are_firm(name: str, value: str, shape: str, severity: Severity) -> None:
+    verdict = judge_field(name, value)
+    assert verdict is not None
+    assert (verdict.shape, verdict.severity, verdict.confidence) == (shape, severity, FIRM)
+
+
+def test_hash_and_key_show_only_their_scheme_or_prefix() -> None:
+    bcrypt = judge_field("password_hash", BCRYPT)
+    stripe = judge_field("api_key", STRIPE_SECRET)
+    plain = judge_field("password", "hunter2")
+    assert bcrypt is not None
+    assert stripe is not None
+    assert plain is not None
+    assert BCRYPT[: bcrypt.keep] == "$2b$"
+    assert STRIPE_SECRET[: stripe.keep] == "sk_live_"
+    assert plain.keep == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "status", "severity"),
+    [
+        ("password", "letmein", 200, Severity.low),
+        ("password", "12345678", 200, Severity.low),
+        ("password", "Xy7#k2pq", 500, Severity.medium),
+        ("api_key", "AIzaSyA1b2C3d4E5f6G7h8", 200, Severity.low),
+    ],
+)
+def test_borderline_values_are_tentative_and_less_severe(
+    name: str, value: str, status: int, severity: Severity
+) -> None:
+    verdict = judge_field(name, value, status=status)
+    assert verdict is not None
+    assert (verdict.severity, verdict.confidence) == (severity, TENTATIVE)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "status", "in_messages"),
+    [
+        # What a tester met: a validation message, German labels, a link, a public key.
+        ("password", "must be 12 to 128 characters", 422, True),
+        ("password", "must be 12 to 128 characters", 422, False),
+        ("password", "Passwort", 200, True),
+        ("password", "Passwort", 200, False),
+        ("confirm_password", "Passwort bestätigen", 200, False),
+        ("forgot_password", "Passwort vergessen?", 200, False),
+        ("reset_password", "/account/reset-password", 200, False),
+        ("password", "/account/reset-password", 200, False),
+        ("public_api_key", "AIzaSyA1b2C3d4E5f6G7h8", 200, False),
+        # Flags, settings, empty and masked values.
+        ("password_required", True, 200, False),
+        ("password_min_length", 12, 200, False),
+        ("password", None, 200, False),
+        ("password", "", 200, False),
+        ("password", "   ", 200, False),
+        ("password", "********", 200, False),
+        ("password", "••••••••", 200, False),
+        ("password", "xxxxxxxx", 200, False),
+        ("password", "[redacted]", 200, False),
+        ("password", True, 200, False),
+        ("api_key_hint", "…a1b2", 200, False),
+        ("api_key", "…a1b2", 200, False),
+        ("api_key", "sk_live_…a1b2", 200, False),
+        ("api_key", "sk_live_...a1b2", 200, False),
+        # Placeholders, templates, URLs, codes and names.
+        ("password", "https://example.test/reset", 200, False),
+        ("password", "{{password}}", 200, False),
+        ("password", "${DB_PASSWORD}", 200, False),
+        ("password", "$DB_PASSWORD", 200, False),
+        ("password", "too_short", 200, False),
+        ("password", "invalid", 400, False),
+        ("password", "argon2id", 200, False),
+        ("password", "2024-05-01", 200, False),
+        ("password_hash", "not-available-for-sso-users", 200, False),
+        ("password_hash", "2024-05-01T10:00:00Z", 200, False),
+        ("api_key", "YOUR_API_KEY_HERE", 200, False),
+        ("api_key", "<your api key>", 200, False),
+        ("api_key", "s3cr3t", 200, False),
+        ("api_key", "pk_live_51Hx3kQ2eZvKYlo2C0000", 200, False),
+        ("api_key", "projects/1234/keys/abcdef12", 200, False),
+        # A password-looking value is a message under errors, and only a guess in an error.
+        ("password", "hunter2!", 200, True),
+        ("password", "letmein", 422, False),
+    ],
+)
+def test_messages_labels_links_and_settings_are_not_secrets(
+    name: str, value: Any, status: int, in_messages: bool
+) -> None:
+    assert judge_field(name, value, status=status, in_messages=in_messages) is None
+
+
+def _secrets(body: Any, status: int = 200, sent: str = "") -> list[Match]:
+    views = text_views(json.dumps(body), "application/json")
+    return secret_signatures.find_secrets(views, status=status, sent=sent)
+
+
+def test_tester_bodies_hold_no_secrets() -> None:
+    labels = {
+        "lang": "de",
+        "labels": {
+            "email": "E-Mail",
+            "password": "Passwort",
+            "confirm_password": "Passwort bestätigen",
+            "forgot_password": "Passwort vergessen?",
+        },
+        "links": {"reset_password": "/account/reset-password"},
+    }
+    config = {
+        "maps": {"public_api_key": "AIzaSyA1b2C3d4E5f6G7h8"},
+        "public_key": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n",
+    }
+    policy = {
+        "password_policy": "at least 12 characters, one digit",
+        "password_min_length": 12,
+        "has_password": True,
+        "requires_api_key": False,
+        "secret_question_enabled": True,
+    }
+    assert _secrets({"errors": {"password": "must be 12 to 128 characters"}}, 422) == []
+    assert _secrets({"password": ["This password is too common."]}, 400) == []
+    assert _secrets(labels) == []
+    assert _secrets(config) == []
+    assert _secrets(policy) == []
+
+
+def test_echo_of_what_the_request_sent_is_not_a_leak() -> None:
+    body = {"id": 5, "password": "alice-pass-123"}
+    assert _secrets(body, 201, sent='{"email": "a@b.test", "password": "alice-pass-123"}') == []
+    [match] = _secrets(body, 200, sent="http://127.0.0.1:8000/me")
+    assert match.confidence is FIRM
+
+
+def test_hash_under_an_error_object_still_counts() -> None:
+    [match] = _secrets({"error": {"debug": {"user": {"password_hash": BCRYPT}}}}, 500)
+    assert match.key == "$.error.debug.user.password_hash"
+    assert match.severity is Severity.high
 
 
 def test_nested_secrets_are_listed_by_json_path_without_values() -> None:
-    body = json.dumps(
-        {"users": [{"id": 1, "password": "hunter2!"}, {"id": 2, "profile": {"api_key": None}}],
-         "service": {"client_secret": "cs_9aB8cD7eF6gH5iJ4kL3m"}}
-    )  # fmt: skip
-    [match] = find_secrets(text_views(body, "application/json"))
+    body = {
+        "users": [{"id": 1, "password": "hunter2!"}, {"id": 2, "profile": {"api_key": None}}],
+        "service": {"client_secret": "cs_9aB8cD7eF6gH5iJ4kL3m"},
+    }
+    [match] = _secrets(body)
     assert match.severity is Severity.high
+    assert match.confidence is FIRM
     assert match.key == "$.users[0].password, $.service.client_secret"
+    assert match.label == "Secrets in the response ($.users[0].password, $.service.client_secret)"
     assert "hunter2" not in match.excerpt
-    assert "cs_9aB8" not in match.excerpt
-    assert '"cs_…" (23 characters, value hidden)' in match.excerpt
+    assert "9aB8" not in match.excerpt
+    assert "$.users[0].password = [hidden: 8 characters] (plain password)" in match.excerpt
+    assert '[hidden: 23 characters, starts "cs_"] (key)' in match.excerpt
+
+
+def test_only_borderline_fields_give_a_tentative_low_match() -> None:
+    [match] = _secrets({"user": {"password": "letmein"}})
+    assert (match.severity, match.confidence) == (Severity.low, TENTATIVE)
+    assert match.label.startswith("Possible secrets in the response")
+
+
+def test_a_firm_field_outweighs_a_borderline_one() -> None:
+    [match] = _secrets({"a": {"password": "letmein"}, "b": {"password_hash": BCRYPT}})
+    assert (match.severity, match.confidence) == (Severity.high, FIRM)
 
 
 def test_pem_private_key_in_any_body_is_a_secret() -> None:
@@ -482,17 +725,32 @@ def test_pem_in_a_private_key_field_is_listed_once() -> None:
     assert match.key == "$.private_key"
 
 
-def test_public_key_and_harmless_fields_are_no_secrets() -> None:
-    body = json.dumps(
-        {"public_key": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n",
-         "password_policy": "12 characters", "has_password": True, "password": "********"}
-    )  # fmt: skip
-    assert find_secrets(text_views(body, "application/json")) == []
+def test_mask_shows_the_length_and_at_most_a_prefix() -> None:
+    assert mask("abcdefgh") == "[hidden: 8 characters]"
+    assert mask("sk_live_abcdef", 8) == '[hidden: 14 characters, starts "sk_live_"]'
+    assert mask("abc", 3) == "[hidden: 3 characters]"
 
 
-def test_mask_keeps_only_a_prefix_and_the_length() -> None:
-    assert mask("abcdefgh", 3) == '"abc…" (8 characters, value hidden)'
-    assert mask("abcdefgh", 0) == '"" (8 characters, value hidden)'
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_a_value_with_a_space_inside_is_never_a_plain_password(left: str, right: str) -> None:
+    text = f"{left.strip()}x y{right.strip()}"
+    assert password_shape(text) is None
+    assert judge_field("password", text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=30),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+        max_leaves=20,
+    ),
+)
+def test_field_judge_never_raises(name: str, value: Any) -> None:
+    judge_field(name, value)
+    _secrets({name: value})
 
 
 # -- exposure files --------------------------------------------------------------------------------

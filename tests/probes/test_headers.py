@@ -499,3 +499,120 @@ def test_cookies_set_by_a_login_request_are_judged(field_url: str, tls: Tls) -> 
     assert found is not None
     assert found.endpoint == f"POST {login}"
     assert "login-cookie-value-1" not in report.model_dump_json()
+
+
+# -- answers to other URLs than the endpoint's own ---------------------------------------------
+
+STRAY_LABELS = {"account", "page", "loop"}
+
+
+def _scan_stray(weak_endpoints: bool) -> Report:
+    """Scan the stray app with the errors probe too: it asks for unknown paths per endpoint."""
+    with serve_asgi(apps.stray_app(weak_endpoints=weak_endpoints), server_header=False) as url:
+        scn = scenario(
+            f"{url}/api", apps.STRAY_ENDPOINTS, probes={"errors": {"exposure_paths": False}}
+        )
+        return run(scn, probes=["headers", "errors"])
+
+
+@pytest.fixture(scope="module")
+def stray_weak_elsewhere() -> Report:
+    return _scan_stray(weak_endpoints=False)
+
+
+@pytest.fixture(scope="module")
+def stray_weak_endpoints() -> Report:
+    return _scan_stray(weak_endpoints=True)
+
+
+def _headers_findings(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.probe == "headers"]
+
+
+def test_catch_all_page_is_never_put_on_an_endpoint(stray_weak_elsewhere: Report) -> None:
+    for found in _headers_findings(stray_weak_elsewhere):
+        assert not affected(found) & STRAY_LABELS, found.rule
+        assert found.severity.rank <= Severity.low.rank
+    status, detail = check(stray_weak_elsewhere, "framing", "account")
+    assert status == CheckStatus.skipped
+    assert "not an HTML document" in detail
+    assert "GET answer 401" in detail
+    statuses = {c.status for c in stray_weak_elsewhere.checks if c.probe == "headers"}
+    assert CheckStatus.failed not in statuses
+
+
+def test_banner_seen_only_on_an_unknown_path_is_reported_under_that_url(
+    stray_weak_elsewhere: Report,
+) -> None:
+    for rule in ("version-banner", "cookie-no-httponly"):
+        found = finding(stray_weak_elsewhere, rule)
+        assert found is not None, rule
+        assert found.endpoint is not None
+        assert found.endpoint.startswith("GET /api/")
+        assert found.endpoint.endswith("-missing")
+        assert found.severity == Severity.low
+    for rule in ("framing-missing", "csp-missing", "nosniff-missing"):
+        assert finding(stray_weak_elsewhere, rule) is None, rule
+    assert "stray-cookie-value-9" not in stray_weak_elsewhere.model_dump_json()
+
+
+def test_endpoint_weakness_is_reported_on_its_own_url(stray_weak_endpoints: Report) -> None:
+    found = finding(stray_weak_endpoints, "framing-missing")
+    assert found is not None
+    assert affected(found) == {"page"}
+    assert found.severity == Severity.medium
+    assert found.reproduce is not None
+    assert "/api/page" in found.reproduce
+    assert "-missing" not in found.reproduce
+    for found in _headers_findings(stray_weak_endpoints):
+        assert all(not label.endswith("-missing") for label in affected(found)), found.rule
+
+
+def test_json_error_answer_is_not_judged_as_the_catch_all_page(
+    stray_weak_endpoints: Report,
+) -> None:
+    assert check(stray_weak_endpoints, "framing", "account")[0] == CheckStatus.skipped
+    nosniff = finding(stray_weak_endpoints, "nosniff-missing")
+    assert nosniff is not None
+    assert "account" in affected(nosniff)
+    assert nosniff.severity == Severity.low  # the page's own 200 answer; the 401 alone is info
+
+
+@pytest.mark.parametrize("fixture", ["stray_weak_elsewhere", "stray_weak_endpoints"])
+def test_endpoint_that_only_redirects_is_judged_on_its_redirects(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    report: Report = request.getfixturevalue(fixture)
+    status, detail = check(report, "nosniff", "loop")
+    assert status == CheckStatus.skipped
+    assert "GET answer 302" in detail
+    for result in report.checks:
+        if result.probe == "headers" and result.endpoint == "loop":
+            assert "answer 200" not in result.detail, result.check
+            assert result.status != CheckStatus.failed, result.check
+    assert all("loop" not in affected(f) for f in _headers_findings(report))
+
+
+def test_json_body_served_as_html_is_one_finding_not_five(field_url: str, tls: Tls) -> None:
+    path = field_raw("json-as-html", 200, "text/html", JSON_BODY, GOOD_HTML[:2])
+    report = _field_scan(field_url, tls, path)
+    assert [(f.rule, f.severity) for f in report.findings] == [
+        ("headers.json-content-type", Severity.medium)
+    ]
+    for family in ("framing", "csp", "referrer-policy", "permissions-policy"):
+        status, detail = check(report, family, f"GET {path}")
+        assert status == CheckStatus.skipped, family
+        assert "the body is JSON" in detail
+
+
+def test_html_page_under_the_same_headers_is_still_judged(field_url: str, tls: Tls) -> None:
+    path = field_raw("html-twin", 200, "text/html", HTML_BODY, GOOD_HTML[:2])
+    report = _field_scan(field_url, tls, path)
+    assert finding(report, "framing-missing") is not None
+    assert finding(report, "json-content-type") is None
+
+
+def test_weak_app_json_as_html_is_not_a_page(weak: Scanned) -> None:
+    assert "GET /api/legacy" in affected(finding(weak.report, "json-content-type"))
+    for rule in ("framing-missing", "csp-missing", "referrer-policy-missing"):
+        assert "GET /api/legacy" not in affected(finding(weak.report, rule)), rule

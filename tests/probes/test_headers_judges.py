@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.findings import Severity
 from probe.probes.header_access import (
     judge_cache_control,
@@ -34,6 +35,7 @@ from probe.probes.header_csp import (
     response_policies,
     script_weaknesses,
 )
+from probe.probes.header_families import framing, html_document, secondary_cap
 from probe.probes.header_judges import (
     Hsts,
     hsts_error,
@@ -47,6 +49,7 @@ from probe.probes.header_judges import (
     xfo_blocks_framing,
 )
 from probe.probes.header_values import Problem, ascii_lower, split_quoted, unquote, values_named
+from probe.probes.headers import elsewhere_hits, split_own
 
 DOTTED_I = "\u0130"  # İ: str.lower() makes it "i" + a combining dot
 KELVIN = "\u212a"  # K: str.lower() makes it "k"
@@ -686,3 +689,77 @@ def test_csp_parsing_never_crashes(text: str) -> None:
     script_weaknesses(policies)
     csp_problems((), policies)
     judge_framing((("X-Frame-Options", text),), policies)
+
+
+# -- which answers are an endpoint's own, and which bodies are HTML pages ----------------------
+
+_HTML_PAGE = b"<!doctype html><html><body>hi</body></html>"
+_JSON = b'{"status": "ok", "note": "<b>bold</b>"}'
+
+
+def answer(
+    seq: int,
+    url: str,
+    status: int = 200,
+    media: str | None = "text/html",
+    body: bytes = _HTML_PAGE,
+    *,
+    method: str = "GET",
+    lines: tuple[tuple[str, str], ...] = (),
+) -> Exchange:
+    """An exchange of the endpoint labelled "ep" with the given answer."""
+    headers = ((("Content-Type", media),) if media else ()) + lines
+    response = ResponseRecord(status, "HTTP/1.1", headers, body)
+    return Exchange(seq, "errors", "ep", None, "t", RequestRecord(method, url), response)
+
+
+@pytest.mark.parametrize(
+    ("media", "body", "truncated", "page"),
+    [
+        ("text/html", _HTML_PAGE, False, True),
+        ("text/html", _JSON, False, False),
+        ("text/html; charset=utf-8", b"  [1, 2, 3]", False, False),
+        ("text/html", b'{"cut": "off', True, True),
+        ("text/html", b"[if IE]<p>old</p>", False, True),
+        (None, _HTML_PAGE, False, True),
+        ("application/json", _JSON, False, False),
+    ],
+)
+def test_only_a_body_that_is_not_json_is_an_html_page(
+    media: str | None, body: bytes, truncated: bool, page: bool
+) -> None:
+    headers = (("Content-Type", media),) if media else ()
+    response = ResponseRecord(200, "HTTP/1.1", headers, body, truncated)
+    assert html_document(response) is page
+
+
+def test_json_served_as_html_skips_framing_and_caps_errors_at_info() -> None:
+    verdict = framing(answer(1, "http://t/api/status", body=_JSON))
+    assert verdict.skipped is not None
+    assert "the body is JSON" in verdict.skipped
+    assert secondary_cap(answer(2, "http://t/api/x", 404, body=_JSON)) == Severity.info
+    assert secondary_cap(answer(3, "http://t/api/x", 404)) == Severity.low
+
+
+def test_only_the_endpoint_method_and_path_are_its_own() -> None:
+    base = "http://t/api/account"
+    same_query = answer(1, base + "?q=AAAA")
+    unknown = answer(2, base + "/prb1234-missing")
+    invented = answer(3, base, 405, method="PRBX")
+    baseline = answer(4, base, 401, "application/json", _JSON)
+    preflight = answer(5, base, 204, method="OPTIONS")
+    exchanges = [same_query, unknown, invented, baseline, preflight]
+    own, other = split_own(exchanges, ("GET", "/api/account"), [preflight])
+    assert own == [same_query, baseline, preflight]
+    assert other == [unknown, invented]
+
+
+def test_banner_elsewhere_is_new_only_and_named_by_its_url() -> None:
+    banner = (("X-Powered-By", "PHP/5.6.40"),)
+    unknown = answer(1, "http://t/api/a/prb1-missing", lines=banner)
+    again = answer(2, "http://t/api/b/prb1-missing?x=1", lines=banner)
+    hits = elsewhere_hits([again, unknown], [])
+    assert [(h.label, h.problem.name, h.severity) for h in hits] == [
+        ("GET /api/a/prb1-missing", "version-banner", Severity.low)
+    ]
+    assert elsewhere_hits([unknown], hits) == []

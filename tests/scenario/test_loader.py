@@ -133,9 +133,9 @@ def test_placeholder_keeps_numbers_working(tmp_path: Path) -> None:
 
 
 def test_placeholders_in_keys_are_left_alone(tmp_path: Path) -> None:
-    text = BASE + "  headers:\n    ${NAME}: v\n"
+    text = BASE + "endpoints:\n  - path: /a\n    json:\n      ${NAME}: v\n"
     loaded = _load(tmp_path, text)
-    assert loaded.scenario.target.headers == {"${NAME}": "v"}
+    assert loaded.scenario.endpoints[0].json_body == {"${NAME}": "v"}
 
 
 def test_anchors_and_merge_keys_work(tmp_path: Path) -> None:
@@ -205,3 +205,9 @@ def test_explicit_str_tag_and_yaml_odd_values_are_text(tmp_path: Path) -> None:
     loaded = _load(tmp_path, text)
     assert loaded.scenario.name == "="
     assert loaded.scenario.target.headers == {"X-A": "5", "X-B": "<<"}
+
+
+def test_bare_numbers_are_text_where_text_is_expected(tmp_path: Path) -> None:
+    text = BASE + "endpoints:\n  - path: /orders/{id}\n    path_params: {id: 1001}\n"
+    loaded = _load(tmp_path, text)
+    assert loaded.scenario.endpoints[0].rendered_path == "/orders/1001"

@@ -10,6 +10,7 @@ import pytest
 from probe.errors import InvalidScenario, ScenarioError
 from probe.scenario import source as source_module
 from probe.scenario.loader import MAX_ALIAS_VALUES, MAX_FILE_BYTES, load_scenario
+from probe.scenario.models import MAX_ENDPOINTS
 
 BASE = """\
 name: t
@@ -346,6 +347,26 @@ CASES: list[tuple[str, str, int, str]] = [
         5,
         "'${' must be followed by NAME}; write '$${'",
     ),
+    # Values that validate as types but could never work at run time
+    ("header-crlf", BASE + '  headers: {X-A: "a\\r\\nInjected: 1"}\n', 4, "line break or NUL"),
+    ("header-bad-name", BASE + '  headers: {"X A": b}\n', 4, "not a valid header name"),
+    ("timeout-infinite", BASE + "settings: {timeout: .inf}\n", 4, "finite number"),
+    ("timeout-bool", BASE + "settings: {timeout: true}\n", 4, "expected a number, got true"),
+    ("rps-infinite", BASE + "settings: {requests_per_second: .inf}\n", 4, "finite number"),
+    (
+        "cors-origin-not-url",
+        BASE + "probes: {headers: {cors_origin: not a url}}\n",
+        4,
+        "cors_origin",
+    ),
+    ("json-nan", BASE + "endpoints:\n  - path: /a\n    json: {a: .nan}\n", 6, "NaN or infinity"),
+    (
+        "base-url-out-of-scope",
+        BASE + "  scope: [example.com]\n",
+        4,
+        "base_url's host 127.0.0.1:8000 is not in scope",
+    ),
+    ("identity-header-bad", BASE + "identities: {a: {token: t0ken, header: 'X Y'}}\n", 4, "header"),
 ]
 
 
@@ -494,3 +515,10 @@ def test_loader_errors_print_nothing(tmp_path: Path, capfd: pytest.CaptureFixtur
     for text, _, _ in [c[1:] for c in CASES] + [(reused_anchor, 0, "")]:
         _load_error(tmp_path, text)
     assert capfd.readouterr() == ("", "")
+
+
+def test_more_endpoints_than_the_cap_is_a_clean_error(tmp_path: Path) -> None:
+    endpoints = "".join(f"  - path: /e{i}\n" for i in range(MAX_ENDPOINTS + 1))
+    path, error = _load_error(tmp_path, BASE + "endpoints:\n" + endpoints)
+    assert str(error).startswith(f"{path}:4: endpoints")
+    assert str(MAX_ENDPOINTS) in str(error)
