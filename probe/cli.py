@@ -213,7 +213,8 @@ def demo(
             except KeyboardInterrupt:
                 raise typer.Exit(0) from None
     with serve_demo() as url:
-        typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
+        if not quiet:
+            typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
         loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
         progress = make_progress(quiet=quiet)
         try:
@@ -222,9 +223,10 @@ def demo(
             )
         finally:
             progress.close()
-    typer.echo(console_summary(outcome.report), err=True)
-    for report_path in outcome.paths:
-        typer.echo(f"report: {report_path}", err=True)
+    if not quiet:
+        typer.echo(console_summary(outcome.report), err=True)
+        for report_path in outcome.paths:
+            typer.echo(f"report: {report_path}", err=True)
     status = outcome.report.status
     raise typer.Exit(0 if status is ScanStatus.complete else outcome.exit_code or 1)
 

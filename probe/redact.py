@@ -65,7 +65,7 @@ class Redactor:
         """The variable name standing for a known secret, or None."""
         return self._secrets.get(value)
 
-    def text(self, value: str, template: str = "${}") -> str:
+    def text(self, value: str, template: str = "${{{}}}") -> str:
         """The text with every known secret replaced by `template` filled with its name."""
         if self._pattern is None or not value:
             return value
@@ -75,7 +75,7 @@ class Redactor:
         """`text` for a piece cut from a longer text: a secret cut at either edge is masked too."""
         out = self.text(value)
         for secret, name in self._secrets.items():
-            out = _mask_cut_secret(out, secret, "$" + name)
+            out = _mask_cut_secret(out, secret, "${" + name + "}")
         return out
 
     def header(self, name: str, value: str) -> str:

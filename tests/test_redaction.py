@@ -191,8 +191,8 @@ def test_no_secret_reaches_the_json_report(
     for secret in all_secrets(echo_api):
         assert secret not in rendered
     assert ALICE_TOKEN[:10] not in rendered  # the probe's excerpt cut the token in half
-    assert "$ALICE_TOKEN" in rendered
-    assert "$BOB_PASSWORD" in rendered
+    assert "${ALICE_TOKEN}" in rendered
+    assert "${BOB_PASSWORD}" in rendered
 
 
 def test_no_secret_reaches_a_log_record(
@@ -205,7 +205,7 @@ def test_no_secret_reaches_a_log_record(
     text = "\n".join(logging.Formatter().format(record) for record in records)
     for secret in all_secrets(echo_api):
         assert secret not in text
-    assert "ValueError: bad token $ALICE_TOKEN" in text
+    assert "ValueError: bad token ${ALICE_TOKEN}" in text
 
 
 def test_no_secret_reaches_an_event(scanned: tuple[Report, list[Event]], echo_api: EchoApi) -> None:
@@ -256,7 +256,7 @@ def test_secret_is_replaced_in_its_json_escaped_and_url_encoded_forms() -> None:
         "p=" + quote_plus(BOB_PASSWORD),
     ):
         redacted = redactor.text(text)
-        assert "$BOB_PASSWORD" in redacted
+        assert "${BOB_PASSWORD}" in redacted
         assert all(form not in redacted for form in secret_forms(BOB_PASSWORD))
 
 
@@ -265,8 +265,8 @@ def test_excerpt_masks_a_secret_cut_at_either_edge() -> None:
     redactor.add(ALICE_TOKEN, "ALICE_TOKEN")
     head = redactor.excerpt("token: " + ALICE_TOKEN[:12])
     tail = redactor.excerpt(ALICE_TOKEN[-12:] + " end")
-    assert head == "token: $ALICE_TOKEN"
-    assert tail == "$ALICE_TOKEN end"
+    assert head == "token: ${ALICE_TOKEN}"
+    assert tail == "${ALICE_TOKEN} end"
     assert redactor.excerpt("ali") == "ali"  # too little of it left to be told from a word
 
 
@@ -305,7 +305,7 @@ def test_redacted_logs_redacts_every_logger_and_restores_the_factory(
         logging.getLogger("some.library").info("key=%s", API_KEY)
     logging.getLogger("some.library").info("after: %s", API_KEY)
     assert logging.getLogRecordFactory() is factory
-    assert [r.getMessage() for r in caplog.records] == ["key=$API_KEY", f"after: {API_KEY}"]
+    assert [r.getMessage() for r in caplog.records] == ["key=${API_KEY}", f"after: {API_KEY}"]
 
 
 def test_redacting_filter_redacts_message_and_traceback() -> None:
@@ -320,7 +320,7 @@ def test_redacting_filter_redacts_message_and_traceback() -> None:
     RedactingFilter(redactor).filter(record)
     text = logging.Formatter().format(record)
     assert API_KEY not in text
-    assert "RuntimeError: $API_KEY" in text
+    assert "RuntimeError: ${API_KEY}" in text
 
 
 def _exc_info() -> Any:
@@ -341,7 +341,7 @@ def test_nested_login_fields_that_look_secret_are_redacted() -> None:
         }
     )
     Identities({"bob": identity}, "http://127.0.0.1:1", redactor)
-    assert redactor.text("nested-secret-1") == "$BOB_PASSWORD"
+    assert redactor.text("nested-secret-1") == "${BOB_PASSWORD}"
     assert redactor.text("bob") == "bob"
 
 

@@ -6,8 +6,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -30,27 +31,43 @@ def demo_scenario_path() -> Path:
     raise ProbeError("scenarios/demo.yaml not found: run `probe demo` from the repository")
 
 
-@contextmanager
-def serve_demo() -> Iterator[str]:
-    """Run the demo API on a free port of 127.0.0.1; yields its URL and stops it afterwards."""
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 (never another address)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Without it, small keep-alive answers wait ~40 ms for delayed ACKs (Nagle).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve_on_loopback(app: Any, **config: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread on 127.0.0.1; yields its base URL.
+
+    `config` goes to uvicorn (for example ssl_certfile and ssl_keyfile for HTTPS).
+    """
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(), log_level="warning", lifespan="off", server_header=False, access_log=False
-    )
-    server = uvicorn.Server(config)
+    options = {"log_level": "warning", "lifespan": "off", "access_log": False, **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise ProbeError("the demo API did not start")
-        time.sleep(0.02)
+            sock.close()
+            raise ProbeError("the local server did not start")
+        time.sleep(0.01)
+    scheme = "https" if config.get("ssl_certfile") else "http"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def serve_demo() -> AbstractContextManager[str]:
+    """Run the demo API on a free port of 127.0.0.1; yields its URL and stops it afterwards."""
+    return serve_on_loopback(create_app(), server_header=False)

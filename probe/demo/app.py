@@ -58,7 +58,7 @@ def _user(request: Request) -> dict[str, Any] | None:
 
 
 async def home(request: Request) -> Response:
-    # An HTML page with no CSP, no framing protection, no nosniff.
+    # An HTML page (at / and /api/docs) with no CSP, no framing protection, no nosniff.
     html = (
         "<!doctype html><html><head><title>Demo shop</title></head><body>"
         "<h1>Demo shop API</h1><p>See /api/products.</p></body></html>"
@@ -156,6 +156,7 @@ def create_app() -> Starlette:
         Route("/", home),
         Route("/.env", dotenv),
         Route("/api/status", status),
+        Route("/api/docs", home),
         Route("/api/auth/login", login, methods=["POST"]),
         Route("/api/products", products),
         Route("/api/products/{product_id}", product),

@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from werkzeug.debug import DebuggedApplication
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,6 +236,103 @@ def users_app(*, leaky: bool) -> Starlette:
         return JSONResponse(user)
 
     return Starlette(routes=[Route("/users/{user_id}", show)])
+
+
+ME_TOKEN = "alice-token-0123456789"
+
+
+def me_app(stored_password: str) -> Starlette:
+    """GET /me (bearer token required) answers the user's record with its stored password."""
+
+    async def me(request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {ME_TOKEN}":
+            return JSONResponse({"error": "unauthorized"}, 401)
+        return JSONResponse({"id": 1, "name": "Alice", "password": stored_password})
+
+    return Starlette(routes=[Route("/me", me)])
+
+
+LABELS = {
+    "lang": "de",
+    "labels": {
+        "email": "E-Mail",
+        "password": "Passwort",
+        "confirm_password": "Passwort bestätigen",
+        "forgot_password": "Passwort vergessen?",
+    },
+    "links": {"reset_password": "/account/reset-password"},
+}
+PUBLIC_CONFIG = {
+    "maps": {"public_api_key": "AIzaSyA1b2C3d4E5f6G7h8"},
+    "public_key": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU\n"
+    "-----END PUBLIC KEY-----",
+}
+SETTINGS = {
+    "password_required": True,
+    "password_min_length": 12,
+    "password_policy": "at least 12 characters, one digit",
+    "api_key_hint": "…a1b2",
+    "has_password": True,
+}
+PROFILE = {"id": 1, "password": None, "recovery_password": "", "api_key": "********"}
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        data = json.loads(await request.body())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def accounts_app() -> Starlette:
+    """Answers that name password fields and hold no secret: a 422 validation message, German
+    UI labels, a reset link, a public maps key, settings and flags, a masked profile, and a
+    sign-up that echoes the password it was sent."""
+
+    async def signup(request: Request) -> Response:
+        data = await _json_object(request)
+        if data is None:
+            return JSONResponse({"errors": {"body": "must be a JSON object"}}, 400)
+        password = data.get("password")
+        if not isinstance(password, str) or not 12 <= len(password) <= 128:
+            return JSONResponse({"errors": {"password": "must be 12 to 128 characters"}}, 422)
+        return JSONResponse({"id": 5}, 201)
+
+    async def register(request: Request) -> Response:
+        data = await _json_object(request)
+        if data is None:
+            return JSONResponse({"error": "body must be a JSON object"}, 400)
+        return JSONResponse({"id": 6, "email": data.get("email"), "password": data.get("password")})
+
+    def fixed(body: dict[str, Any]) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request) -> Response:
+            return JSONResponse(body)
+
+        return answer
+
+    return Starlette(
+        routes=[
+            Route("/signup", signup, methods=["POST"]),
+            Route("/register", register, methods=["POST"]),
+            Route("/labels", fixed(LABELS)),
+            Route("/config", fixed(PUBLIC_CONFIG)),
+            Route("/settings", fixed(SETTINGS)),
+            Route("/profile", fixed(PROFILE)),
+        ]
+    )
+
+
+def recording_app(seen: list[str]) -> Any:
+    """A bare ASGI app: every method on every path answers 204; `seen` gets "METHOD /path"."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(f"{scope['method']} {scope['path']}")
+        headers = [(b"x-content-type-options", b"nosniff")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
 
 
 # -- Django, in a child process ------------------------------------------------------------------

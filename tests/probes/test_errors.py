@@ -12,11 +12,12 @@ import pytest
 
 from probe.engine import Scan
 from probe.exchange import Exchange
-from probe.findings import CheckStatus, Finding, Severity
+from probe.findings import CheckStatus, Confidence, Finding, Severity
 from probe.probes.error_triggers import (
     LONG_VALUE_BYTES,
     UNSUPPORTED_METHOD,
     plan_triggers,
+    replay_refusal,
     swap_first_leaf,
     swap_numbers,
     takes_json,
@@ -181,6 +182,9 @@ def test_dotenv_and_git_metadata_at_the_host_root_are_reported() -> None:
     assert [f.severity for f in exposed] == [Severity.high, Severity.high]
     urls = sorted(a for f in exposed for a in f.affected)
     assert urls == [f"{url}/.env", f"{url}/.git/HEAD", f"{url}/.git/config"]
+    # One URL is named in `affected`, never left for "several endpoints" to stand for.
+    [dotenv] = [f for f in exposed if f.affected == [f"{url}/.env"]]
+    assert dotenv.endpoint is None
     text = json.dumps([f.model_dump(mode="json") for f in report.findings])
     assert "hunter2-prod" not in text
     assert "sk_live_51Hx3kQ2eZvKYlo2C" not in text
@@ -216,6 +220,9 @@ def test_password_hash_and_api_key_in_json_are_reported_without_their_values() -
     assert "$.api_key" in text
     assert "KIXQJxk3PzTq1dU5e0mWbO0l7tT4lB9m2yC1o8Yq3sVnH6pR0a1Cy" not in text
     assert "7Hc93KdQ02LmZx81PqRt5Vw" not in text
+    excerpt = secret.evidence[0].body_excerpt
+    assert '$.password_hash = [hidden: 60 characters, starts "$2b$"] (bcrypt hash)' in excerpt
+    assert '$.api_key = [hidden: 31 characters, starts "ak_live_"] (key)' in excerpt
 
 
 def test_password_policy_masked_password_and_null_key_are_not_secrets() -> None:
@@ -223,6 +230,84 @@ def test_password_policy_masked_password_and_null_key_are_not_secrets() -> None:
         report = scan(url, [{"path": "/users/{id}", "path_params": {"id": "1"}}], **NO_EXPOSURE)
     assert rules(report) == []
     assert checks(report, "secrets") == {"GET /users/{id}": CheckStatus.passed}
+
+
+ALICE = {"alice": {"token": apps.ME_TOKEN}}
+ME = {"path": "/me", "identity": "alice"}
+
+
+def test_stored_plain_password_in_a_2xx_answer_is_high_and_firm() -> None:
+    with serve_asgi(apps.me_app("alice-pass-123")) as url:
+        report = scan(url, [ME], identities=ALICE, **NO_EXPOSURE)
+    secret = finding(report, "errors.secret-in-response")
+    assert (secret.severity, secret.confidence) == (Severity.high, Confidence.firm)
+    assert secret.endpoint == "GET /me"
+    assert (
+        "$.password = [hidden: 14 characters] (plain password)" in secret.evidence[0].body_excerpt
+    )
+    assert "alice-pass-123" not in json.dumps(secret.model_dump(mode="json"))
+
+
+def test_a_lone_word_under_password_is_only_tentative_and_low() -> None:
+    with serve_asgi(apps.me_app("letmein")) as url:
+        report = scan(url, [ME], identities=ALICE, **NO_EXPOSURE)
+    secret = finding(report, "errors.secret-in-response")
+    assert (secret.severity, secret.confidence) == (Severity.low, Confidence.tentative)
+    assert "Possible secrets" in secret.detail
+
+
+def test_validation_messages_labels_links_and_public_keys_are_not_secrets() -> None:
+    register = {"email": "a@b.test", "password": "alice-pass-123"}  # echoed back with 200
+    endpoints: list[dict[str, Any]] = [
+        {"method": "POST", "path": "/signup", "json": {"password": "short", "email": "a@b.test"}},
+        {"method": "POST", "path": "/register", "json": register},
+        {"path": "/labels"},
+        {"path": "/config"},
+        {"path": "/settings"},
+        {"path": "/profile"},
+    ]
+    with serve_asgi(apps.accounts_app()) as url:
+        report, exchanges = scan_with_exchanges(url, endpoints, **NO_EXPOSURE)
+    signup = [x.response.status for x in exchanges if x.endpoint == "POST /signup" and x.response]
+    assert 422 in signup
+    assert rules(report) == []
+    assert set(checks(report, "secrets").values()) == {CheckStatus.passed}
+
+
+# -- what may be replayed ----------------------------------------------------------------------
+
+DELETE_USER = {"method": "DELETE", "path": "/users/{id}", "path_params": {"id": "42"}}
+
+
+def test_delete_endpoint_gets_only_its_baseline_request() -> None:
+    seen: list[str] = []
+    with serve_asgi(apps.recording_app(seen)) as url:
+        report, exchanges = scan_with_exchanges(url, [DELETE_USER])
+    assert [s for s in seen if "/users" in s] == ["DELETE /users/42"]
+    assert [s for s in seen if s.startswith("DELETE")] == ["DELETE /users/42"]
+    assert [x.purpose for x in exchanges if x.endpoint == "DELETE /users/{id}"] == ["baseline"]
+    assert {s.split()[0] for s in seen if "/users" not in s} == {"GET"}  # exposure paths
+    label = "DELETE /users/{id}"
+    assert checks(report, "unhandled-5xx") == {label: CheckStatus.skipped}
+    skipped = next(c for c in report.checks if c.check == "unhandled-5xx")
+    assert "DELETE endpoint" in skipped.detail
+    assert checks(report, "error-disclosure") == {label: CheckStatus.passed}
+    assert checks(report, "secrets") == {label: CheckStatus.passed}
+
+
+def test_replays_keep_the_endpoint_method_or_use_an_invented_one() -> None:
+    endpoints = [
+        {"path": "/items/{id}", "path_params": {"id": "3"}, "query": {"page": "1"}},
+        {"method": "PUT", "path": "/users/{id}", "path_params": {"id": "7"}, "json": {"age": 3}},
+    ]
+    seen: list[str] = []
+    with serve_asgi(apps.recording_app(seen)) as url:
+        scan(url, endpoints, **NO_EXPOSURE)
+    items = Counter(s.split()[0] for s in seen if s.split()[1].startswith("/items"))
+    users = Counter(s.split()[0] for s in seen if s.split()[1].startswith("/users"))
+    assert set(items) == {"GET", UNSUPPORTED_METHOD}
+    assert set(users) == {"PUT", "GET", UNSUPPORTED_METHOD}
+    assert users["GET"] == 2  # only the unknown path below the endpoint, once per Accept
 
 
 # -- unhandled 500 ---------------------------------------------------------------------------------
@@ -302,6 +387,77 @@ def test_all_requests_refused_makes_every_check_an_error() -> None:
 
 def _endpoint(**fields: Any) -> Endpoint:
     return Endpoint.model_validate({"path": "/x", **fields})
+
+
+# Every method in IANA's HTTP method registry, and a few that proxies and caches act on.
+REAL_METHODS = frozenset(
+    {
+        "ACL",
+        "BASELINE-CONTROL",
+        "BIND",
+        "CHECKIN",
+        "CHECKOUT",
+        "CONNECT",
+        "COPY",
+        "DELETE",
+        "GET",
+        "HEAD",
+        "LABEL",
+        "LINK",
+        "LOCK",
+        "MERGE",
+        "MKACTIVITY",
+        "MKCALENDAR",
+        "MKCOL",
+        "MKREDIRECTREF",
+        "MKWORKSPACE",
+        "MOVE",
+        "OPTIONS",
+        "ORDERPATCH",
+        "PATCH",
+        "POST",
+        "PRI",
+        "PROPFIND",
+        "PROPPATCH",
+        "PUT",
+        "QUERY",
+        "REBIND",
+        "REPORT",
+        "SEARCH",
+        "TRACE",
+        "UNBIND",
+        "UNCHECKOUT",
+        "UNLINK",
+        "UNLOCK",
+        "UPDATE",
+        "UPDATEREDIRECTREF",
+        "VERSION-CONTROL",
+        "PURGE",
+        "BAN",
+    }
+)
+
+
+def test_unknown_method_trigger_is_no_real_method() -> None:
+    assert UNSUPPORTED_METHOD not in REAL_METHODS
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"])
+def test_no_trigger_changes_the_method_to_a_real_other_one(method: str) -> None:
+    endpoint = _endpoint(
+        method=method, path="/o/{id}", path_params={"id": "5"}, query={"n": "1"}, json={"q": 2}
+    )
+    triggers = plan_triggers(endpoint, "prbmark")
+    assert {t.method for t in triggers} <= {method, "GET", UNSUPPORTED_METHOD}
+    if method != "GET":  # GET only reads the unknown path below the endpoint
+        assert [t.name for t in triggers if t.method == "GET"] == ["unknown-path"]
+
+
+def test_delete_endpoint_gets_no_trigger() -> None:
+    endpoint = _endpoint(method="DELETE", path="/users/{id}", path_params={"id": "42"})
+    assert plan_triggers(endpoint, "prbmark") == []
+    assert "DELETE" in (replay_refusal(endpoint) or "")
+    assert replay_refusal(_endpoint(method="PUT")) is None
 
 
 def test_get_without_parameters_gets_eight_requests_worth_of_triggers() -> None:
