@@ -15,10 +15,11 @@ one and not the other:
 
 That is 8 to 12 requests per endpoint, none to DELETE endpoints: their baseline request is
 sent once, and only its answer is read (`error_triggers` says what else a trigger may send).
-Once per target, unless `exposure_paths: false`: a
-request for a random path (the reference answer), then the 24 well-known paths of
-`exposure_signatures.EXPOSURES`, joined to base_url and, when base_url has a path, to the
-host root too: 25 or 50 requests.
+
+Once per target, unless `exposure_paths: false`: a request for a random path (the reference
+answer), then the 24 well-known paths of `exposure_signatures.EXPOSURES`, joined to base_url
+and, when base_url has a path, to the host root too: 25 or 50 requests. A file found at one
+URL names that URL in `affected` (the finding has no endpoint).
 
 How it judges: every answer any probe gets (the baselines included) goes through the pure
 judges of `error_signatures` (stack traces, framework debug pages, SQL errors, server file
@@ -36,7 +37,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import anyio
 
@@ -134,9 +135,8 @@ class ErrorsProbe(Probe):
         if not response.body or is_binary(response.content_type):
             return
         views = text_views(response.text(), response.content_type)
-        sent = _sent_text(exchange)
         matches = judge_views(views, exclude=unquote(exchange.request.url))
-        matches += find_secrets(views, status=response.status, sent=sent)
+        matches += find_secrets(views, status=response.status, sent=_sent_text(exchange))
         if matches:
             self._state.matches.append((exchange, matches))
 
@@ -455,8 +455,13 @@ def _without_body(spec: RequestSpec) -> RequestSpec:
 
 
 def _hit(exchange: Exchange, match: Match) -> _Hit:
-    if exchange.endpoint is not None:
+    if exchange.endpoint is not None and not exchange.purpose.startswith("unknown-path:"):
         return _Hit(exchange.endpoint, True, exchange, match)
+    if exchange.endpoint is not None:
+        # The unknown path below the endpoint may reach another route: the answer belongs to
+        # the URL that gave it, not to the endpoint.
+        path = urlsplit(exchange.request.url).path
+        return _Hit(f"{exchange.request.method} {path}", False, exchange, match)
     return _Hit(exchange.request.url, False, exchange, match)
 
 

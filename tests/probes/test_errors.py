@@ -546,3 +546,41 @@ def test_host_root_is_added_only_when_base_url_has_a_path() -> None:
         "http://127.0.0.1:8000/api/v1",
         "http://127.0.0.1:8000",
     ]
+
+
+def _collection_with_leaky_items() -> Any:
+    import sqlite3
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+
+    async def collection(request: Request) -> JSONResponse:
+        return JSONResponse([{"id": 1, "name": "a"}])
+
+    async def item(request: Request) -> JSONResponse:
+        query = f"SELECT name FROM items WHERE id = {request.path_params['id']}"
+        try:
+            db.execute(query)
+        except sqlite3.Error as exc:
+            return JSONResponse({"error": f"sqlite3.OperationalError: {exc}"}, status_code=500)
+        return JSONResponse({"id": 1})
+
+    return Starlette(routes=[Route("/api/items", collection), Route("/api/items/{id}", item)])
+
+
+def test_an_error_from_another_route_is_not_blamed_on_the_endpoint() -> None:
+    # The unknown path below /api/items reaches /api/items/{id}, which leaks a SQL error:
+    # the finding names that URL, and the collection endpoint's own checks pass.
+    with serve_asgi(_collection_with_leaky_items()) as base:
+        report = run(scenario(base + "/api", [{"name": "list", "path": "/items"}]), ["errors"])
+    sql = [f for f in report.findings if f.rule == "errors.sql-error"]
+    assert len(sql) == 1
+    assert sql[0].endpoint is None
+    assert all(place.startswith("GET /api/items/prb") for place in sql[0].affected)
+    own = [c for c in report.checks if c.endpoint == "list" and c.check == "error-disclosure"]
+    assert [c.status for c in own] == [CheckStatus.passed]
