@@ -124,7 +124,8 @@ class Finding(_Frozen):
     cwe: int = Field(description="CWE number.")
     endpoint: str | None = Field(description="Endpoint label, or null when several are affected.")
     affected: list[str] = Field(
-        default_factory=list, description="Every affected endpoint (or URL) when several."
+        default_factory=list,
+        description="Every affected endpoint or URL, when the finding is not tied to one endpoint.",
     )
     parameter: str | None = Field(default=None, description="Parameter or header concerned.")
     detail: str = Field(description="What was observed, in a sentence or two.")
