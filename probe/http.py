@@ -1,36 +1,50 @@
 """The only place that touches the network: one httpx client per scan, behind the guards.
 
 Every request goes through, in order: the scope guard (host:port must be in scope, for every
-redirect hop too, judged on the URL as httpx parses it), the circuit breaker and the request
-budget, the concurrency limit, the politeness limiter (requests_per_second), then the breaker
-and budget once more (they may have tripped while the request waited). `timeout` bounds the
-whole exchange, body included. Bodies are read raw and decoded by hand so that both the bytes
-read and the bytes decompressed stop at the body cap. The client keeps no cookies.
+redirect hop too, judged on the URL as httpx parses it: see `http_scope`), the circuit breaker
+and the request budget, the concurrency limit, the politeness limiter (requests_per_second),
+then the breaker and budget once more (they may have tripped while the request waited).
+`timeout` bounds the whole exchange, body included. Bodies are read raw and decoded by hand
+(`http_body`) so that both the bytes read and the bytes decompressed stop at the body cap. The
+client keeps no cookies.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import re
 import ssl
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import anyio
 import httpx
-import idna
 
 from probe import __version__
 from probe.errors import BudgetExhausted, CircuitOpen, OutOfScope, RequestRefused
 from probe.exchange import Exchange, RequestRecord, ResponseRecord
+from probe.http_body import BodyReader
+from probe.http_scope import in_scope, parse_scope, target_of
 from probe.probes.base import RequestSpec
 from probe.redact import SENSITIVE_HEADERS
 from probe.scenario.models import Settings
+
+# The names other modules import from here, defined here or re-exported.
+__all__ = [
+    "MAX_REDIRECTS",
+    "SCAN_ID_HEADER",
+    "USER_AGENT",
+    "BodyReader",
+    "Budget",
+    "CircuitBreaker",
+    "ExchangeHook",
+    "Pacer",
+    "ScanClient",
+    "in_scope",
+    "parse_scope",
+    "ssl_context",
+    "target_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,87 +53,8 @@ USER_AGENT = f"probe/{__version__}"
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _OVERLOAD = frozenset({502, 503, 504})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# Userinfo, backslashes and control characters: parsers disagree on where such URLs go.
-_AUTHORITY_TRICKS = re.compile(r"[@\\\x00-\x20\x7f]")
 _NOT_SENT = "not sent"
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
-
-
-def _norm_host(host: str) -> str:
-    """A host as it goes on the wire: lower-case, IPv6 compressed, IDNA-encoded ("" if invalid)."""
-    host = host.lower().strip("[]")
-    if ":" in host:
-        try:
-            return str(ipaddress.IPv6Address(host))
-        except ValueError:
-            return ""
-    if host.isascii():
-        return host
-    try:
-        return idna.encode(host).decode("ascii")
-    except idna.IDNAError:
-        return ""
-
-
-@lru_cache(maxsize=64)
-def parse_scope(scope: frozenset[str]) -> frozenset[tuple[str, int | None]]:
-    """Scope entries as (host, port or None for any port).
-
-    `[v6]` and `[v6]:port` carry brackets; an unbracketed entry with several colons is a bare
-    IPv6 host (so `::1:8080` is the address ::1:8080, never ::1 on port 8080).
-    """
-    parsed: set[tuple[str, int | None]] = set()
-    for entry in scope:
-        entry = entry.strip().lower()
-        host, port = entry, ""
-        if entry.startswith("["):
-            host, _, rest = entry[1:].partition("]")
-            port = rest[1:] if rest.startswith(":") else ""
-        elif entry.count(":") == 1:
-            host, port = entry.split(":")
-        host = _norm_host(host)
-        if not host or (entry.endswith(":") or (port and not port.isdigit())):
-            continue
-        parsed.add((host, int(port) if port else None))
-    return frozenset(parsed)
-
-
-def target_of(url: str) -> tuple[str, int] | None:
-    """The host and port httpx would connect to for `url`, or None when the engine won't send it.
-
-    The URL is parsed by httpx itself (what is checked is what is sent) and must agree with
-    the standard library's reading of it; userinfo (`user@host`) and backslashes or control
-    characters in the authority are refused, since parsers disagree on where such URLs go.
-    """
-    authority = url.partition("//")[2]
-    authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
-    if _AUTHORITY_TRICKS.search(authority):
-        return None
-    try:
-        parsed = httpx.URL(url)
-        split = urlsplit(url)
-        split_port = split.port
-    except (httpx.InvalidURL, ValueError):
-        return None
-    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host or parsed.userinfo:
-        return None
-    port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
-    host = _norm_host(parsed.raw_host.decode("ascii"))
-    split_host = _norm_host(split.hostname or "")
-    if not host or (split_host, split_port or _DEFAULT_PORTS.get(split.scheme)) != (host, port):
-        return None
-    return host, port
-
-
-def in_scope(url: str, scope: frozenset[str]) -> bool:
-    """True when the URL's host (and port, where the entry names one) is in scope."""
-    target = target_of(url)
-    if target is None:
-        return False
-    host, port = target
-    entries = parse_scope(scope)
-    return (host, None) in entries or (host, port) in entries
 
 
 class Budget:
@@ -193,75 +128,6 @@ class CircuitBreaker:
         """Raise CircuitOpen when the breaker is open."""
         if self.open:
             raise CircuitOpen(f"target kept failing: {self.reason}")
-
-
-def _looks_like_zlib(head: bytes) -> bool:
-    """True when two bytes open a zlib stream (RFC 1950: deflate method, header checksum)."""
-    return head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
-
-
-@dataclass
-class BodyReader:
-    """Reads a body up to `cap` bytes after decompression (gzip and deflate by hand).
-
-    The bytes read from the wire are capped too, so a compressed stream that never ends (or
-    never yields output) stops at the cap like a plain one.
-    """
-
-    cap: int
-    encoding: str
-
-    def __post_init__(self) -> None:
-        self._out = bytearray()
-        self._raw = 0
-        self._head = b""
-        self.truncated = False
-        self._decoder: zlib._Decompress | None = None
-        if self.encoding in ("gzip", "x-gzip"):
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-
-    @property
-    def done(self) -> bool:
-        """True when the cap is reached."""
-        return self.truncated
-
-    def feed(self, chunk: bytes) -> None:
-        """Add raw bytes from the wire."""
-        self._raw += len(chunk)
-        if self.encoding == "deflate" and self._decoder is None:
-            # "deflate" is sent both zlib-wrapped (as RFC 9110 says) and raw (as some servers
-            # do); the first two bytes tell them apart.
-            self._head += chunk
-            if len(self._head) < 2:
-                return
-            wbits = zlib.MAX_WBITS if _looks_like_zlib(self._head) else -zlib.MAX_WBITS
-            self._decoder = zlib.decompressobj(wbits)
-            chunk, self._head = self._head, b""
-        room = self.cap - len(self._out)
-        if self._decoder is None:
-            self._out += chunk[:room]
-            self.truncated = len(chunk) > room
-            return
-        try:
-            # max_length bounds the output of this one call: a bomb never inflates past the cap.
-            data = self._decoder.decompress(chunk, room + 1)
-        except zlib.error:
-            self.truncated = True  # a corrupt stream: keep what decoded, read no further
-            return
-        self._out += data[:room]
-        if len(data) > room or self._raw > self.cap:
-            self.truncated = True
-
-    def finish(self) -> None:
-        """Decode what a short body left pending (a deflate body of fewer than two bytes)."""
-        if self._head:
-            self._out += self._head[: self.cap]
-            self._head = b""
-
-    @property
-    def body(self) -> bytes:
-        """The body read so far."""
-        return bytes(self._out)
 
 
 ExchangeHook = Callable[[Exchange], None]

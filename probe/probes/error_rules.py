@@ -12,7 +12,7 @@ from typing import Any
 
 from probe.findings import Rule, Severity
 from probe.probes.base import make_rule
-from probe.probes.error_signatures import (
+from probe.probes.signatures import (
     DEBUG_CONSOLE,
     DEBUG_PAGE,
     EXPOSED_FILE,

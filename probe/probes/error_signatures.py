@@ -1,4 +1,5 @@
-"""Pure judges for leaked errors: stack traces, framework debug pages, SQL errors, file paths.
+"""Pure judges for leaked errors: framework debug pages, SQL errors, file paths, and stack
+traces (judged in `trace_signatures`), all at once in `judge_views`.
 
 Nothing here sends a request or knows about exchanges: every judge takes text (or parsed JSON)
 and returns `Match`es, so tests call them directly. Two rules keep the judges honest:
@@ -12,292 +13,70 @@ and returns `Match`es, so tests call them directly. Two rules keep the judges ho
   kilobytes and a hostile 1 MiB body is judged in well under a second.
 
 Whether a match is news (absent from the endpoint's normal answer) is decided by the probe.
+What all signature judges share (`Match`, the rule names, reading a body) is in `signatures`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 
-from probe.findings import Confidence, Severity
-
-# Rule names (the probe prefixes them with "errors.").
-STACK_TRACE = "stack-trace"
-DEBUG_PAGE = "debug-page"
-DEBUG_CONSOLE = "debug-console"
-SQL_ERROR = "sql-error"
-INTERNAL_PATH = "internal-path"
-SECRET_IN_RESPONSE = "secret-in-response"  # noqa: S105 - a rule name
-EXPOSED_FILE = "exposed-file"
-UNHANDLED_5XX = "unhandled-5xx"
-
-SCAN_HEAD = 512 * 1024
-SCAN_TAIL = 64 * 1024
-LINE_CHARS = 240
-EXCERPT_LINES = 12
-_MAX_FRAMES = 60
-JSON_NODES = 20_000
-_JSON_DEPTH = 64
-
-_WS = r"[^\S\n]"  # whitespace inside a line, including the NBSP of HTML pages
-
-
-@dataclass(frozen=True)
-class Match:
-    """One signature found in one response body.
-
-    Attributes:
-        rule: Rule name (`stack-trace`, `debug-page`, ...).
-        signature: Stable id of what matched (`python`, `django-500`, `mysql`, ...).
-        label: What matched, for people ("Python traceback").
-        key: The distinctive text; the match is news only when the normal answer lacks it.
-        excerpt: The matched lines (secret values masked).
-        severity: Overrides the rule's default severity, or None.
-        confidence: Overrides the rule's default confidence, or None.
-    """
-
-    rule: str
-    signature: str
-    label: str
-    key: str
-    excerpt: str
-    severity: Severity | None = None
-    confidence: Confidence | None = None
-
-
-@dataclass(frozen=True)
-class TextViews:
-    """A body read three ways, each cut to the scan limit.
-
-    Attributes:
-        raw: The body text as received.
-        plain: What a reader sees: JSON strings decoded, HTML tags dropped and entities decoded.
-        data: The parsed JSON body, or None when the body is not JSON.
-        is_json: True when the body parsed as a JSON object or array.
-    """
-
-    raw: str
-    plain: str
-    data: Any
-    is_json: bool
-
-
-def bounded(text: str) -> str:
-    """The text cut to its first SCAN_HEAD and last SCAN_TAIL characters."""
-    if len(text) <= SCAN_HEAD + SCAN_TAIL:
-        return text
-    return text[:SCAN_HEAD] + "\n" + text[-SCAN_TAIL:]
-
-
-_BREAK_TAG = re.compile(r"<(?:br|/p|/div|/li|/tr|/h\d|/pre|/title)\b[^<>]{0,200}>", re.I)
-_TAG = re.compile(r"<[^<>]{0,1000}>")
-_HTML_START = re.compile(r"\s{0,200}<(?:!doctype html|html|head|body)\b", re.I)
-
-
-def looks_like_html(text: str, content_type: str) -> bool:
-    """True for an HTML content type or a body that starts like an HTML document."""
-    return "html" in content_type or bool(_HTML_START.match(text[:512]))
-
-
-def text_views(text: str, content_type: str = "") -> TextViews:
-    """Read a body as raw text, reader's text and JSON."""
-    raw = bounded(text)
-    stripped = raw.lstrip()[:1]
-    if stripped in ("{", "["):
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            data = None
-        else:
-            if isinstance(data, dict | list):
-                return TextViews(raw, "\n".join(_json_strings(data)), data, True)
-    if looks_like_html(raw, content_type):
-        plain = html.unescape(_TAG.sub("", _BREAK_TAG.sub("\n", raw)))
-        return TextViews(raw, plain, None, False)
-    return TextViews(raw, raw, None, False)
-
-
-def walk_json(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """(JSON path, value) of every node, depth first, bounded in depth (callers bound the
-    count with JSON_NODES)."""
-    yield path, value
-    if depth >= _JSON_DEPTH:
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from walk_json(item, f"{path}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk_json(item, f"{path}[{index}]", depth + 1)
-
-
-def _json_strings(data: Any) -> Iterator[str]:
-    total = 0
-    for _, value in islice(walk_json(data), JSON_NODES):
-        if isinstance(value, str):
-            total += len(value)
-            if total > SCAN_HEAD:
-                return
-            yield value
-
-
-def line_at(text: str, index: int) -> str:
-    """The line holding position `index`, trimmed to a readable length."""
-    start = max(text.rfind("\n", max(0, index - 2000), index) + 1, index - 80)
-    end = text.find("\n", index, index + 2000)
-    line = text[start : end if end != -1 else index + LINE_CHARS]
-    return line.strip()[:LINE_CHARS]
-
-
-def excerpt_of(lines: list[str]) -> str:
-    """Distinct non-empty lines, each and their number cut to a readable size."""
-    seen: list[str] = []
-    for line in lines:
-        if line and line not in seen:
-            seen.append(line[:LINE_CHARS])
-    return "\n".join(seen[:EXCERPT_LINES])
-
-
-# -- stack traces ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Trace:
-    signature: str
-    label: str
-    frame: re.Pattern[str]
-    header: re.Pattern[str] | None = None
-    #: Frames needed without a header; None means the header is required.
-    min_frames: int | None = 2
-    #: A header alone is proof (PHP's "... in /file.php on line 3").
-    header_alone: bool = False
-    reject: re.Pattern[str] | None = None
-    #: One of these must be in the text before the patterns are tried (a fast `in` check).
-    needles: tuple[str, ...] = ()
-
-
-def multiline(pattern: str) -> re.Pattern[str]:
-    """A compiled pattern where ^ and $ match at every line."""
-    return re.compile(pattern, re.MULTILINE)
-
-
-_NET_NAME = r"[\w`<>\[\],+|$-]{1,50}"
-_TRACES = (
-    _Trace(
-        "python",
-        "Python traceback",
-        multiline(rf'^{_WS}{{0,16}}File "[^"\n]{{1,300}}", line \d{{1,7}}(?:, in [^\n]{{1,200}})?'),
-        multiline(rf"^{_WS}{{0,16}}Traceback \(most recent call last\):"),
-        needles=('File "',),
-    ),
-    _Trace(
-        "java",
-        "Java stack trace",
-        multiline(
-            rf"^{_WS}{{0,16}}at [\w$.<>/@-]{{1,300}}\((?:[\w$ -]{{1,120}}\."
-            r"(?:java|kt|scala|groovy|clj):\d{1,7}|Native Method|Unknown Source)\)"
-        ),
-        needles=(
-            ".java:",
-            ".kt:",
-            ".scala:",
-            ".groovy:",
-            ".clj:",
-            "Native Method",
-            "Unknown Source",
-        ),
-    ),
-    _Trace(
-        "dotnet",
-        ".NET stack trace",
-        # Namespace.Type.Method(args), optionally " in file:line N"; Java frames are rejected.
-        multiline(
-            rf"^{_WS}{{0,16}}at {_NET_NAME}(?:\.{_NET_NAME}){{1,8}}\([^()\n]{{0,200}}\)"
-            rf"(?: in [^\n]{{1,200}}:line \d{{1,7}})?{_WS}{{0,8}}$"
-        ),
-        reject=re.compile(
-            r"\.(?:java|kt|scala|groovy|clj):\d{1,7}\)|\((?:Native Method|Unknown Source)\)"
-        ),
-        needles=("at ",),
-    ),
-    _Trace(
-        "node",
-        "Node.js stack trace",
-        multiline(
-            rf"^{_WS}{{0,16}}at (?:[^\n()]{{1,200}} \()?(?:file://)?[^\n()]{{0,300}}"
-            r"(?:\.[cm]?[jt]sx?|node:[\w/.-]{1,100}|<anonymous>):\d{1,7}:\d{1,7}\)?"
-            rf"{_WS}{{0,8}}$"
-        ),
-        needles=(".js:", ".ts:", ".jsx:", ".tsx:", "node:", "<anonymous>:"),
-    ),
-    _Trace(
-        "php",
-        "PHP error with file and line",
-        multiline(r"^#\d{1,4} (?:[A-Za-z]:\\|/|\[internal function\]|\{main\})[^\n]{0,300}"),
-        re.compile(
-            r"(?:Fatal error|Parse error|Warning|Notice|Deprecated|Uncaught [\w\\]{1,100})"
-            r": {1,2}[^\n]{1,500}? in (?:[A-Za-z]:\\|/)[^\n]{1,300}?(?: on line |:)\d{1,7}"
-        ),
-        header_alone=True,
-        needles=(" on line ", "#0 ", "Uncaught "),
-    ),
-    _Trace(
-        "ruby",
-        "Ruby backtrace",
-        multiline(
-            rf"^{_WS}{{0,16}}(?:from )?(?:[A-Za-z]:)?[\w./~-]{{0,300}}\.rb:\d{{1,7}}"
-            r":in [`'][^\n]{1,200}'"
-        ),
-        needles=(".rb:",),
-    ),
-    _Trace(
-        "go",
-        "Go panic with goroutine stack",
-        multiline(
-            rf"^{_WS}{{1,16}}(?:[A-Za-z]:)?/[^\n]{{0,300}}\.go:\d{{1,7}}(?: \+0x[0-9a-f]{{1,16}})?"
-        ),
-        multiline(r"^(?:goroutine \d{1,9} \[[^\]\n]{1,60}\]:|panic: [^\n]{1,300})"),
-        min_frames=None,
-        needles=(".go:",),
-    ),
+from probe.findings import Severity
+from probe.probes.signatures import (
+    DEBUG_CONSOLE,
+    DEBUG_PAGE,
+    EXCERPT_LINES,
+    EXPOSED_FILE,
+    INTERNAL_PATH,
+    LINE_CHARS,
+    SCAN_HEAD,
+    SCAN_TAIL,
+    SECRET_IN_RESPONSE,
+    SQL_ERROR,
+    STACK_TRACE,
+    UNHANDLED_5XX,
+    Match,
+    TextViews,
+    bounded,
+    excerpt_of,
+    line_at,
+    looks_like_html,
+    multiline,
+    text_views,
 )
+from probe.probes.trace_signatures import find_stack_traces
 
-
-def _trace_match(sig: _Trace, text: str) -> Match | None:
-    if not any(needle in text for needle in sig.needles):
-        return None
-    frames = [
-        m
-        for m in islice(sig.frame.finditer(text), _MAX_FRAMES)
-        if sig.reject is None or not sig.reject.search(m.group(0))
-    ]
-    header = sig.header.search(text) if sig.header is not None else None
-    enough = sig.min_frames is not None and len(frames) >= sig.min_frames
-    if not (enough or (header and (frames or sig.header_alone))):
-        return None
-    lines = [line_at(text, header.start())] if header else []
-    if frames and not header:
-        before = text.rfind("\n", 0, max(0, frames[0].start() - 1))
-        lines.append(text[before + 1 : frames[0].start()].strip()[:LINE_CHARS])
-    lines += [m.group(0).strip() for m in frames]
-    key = frames[0].group(0).strip() if frames else lines[0]
-    return Match(STACK_TRACE, sig.signature, sig.label, key, excerpt_of(lines))
-
-
-def find_stack_traces(text: str) -> list[Match]:
-    """Stack traces in Python, Java, .NET, Node.js, PHP, Ruby and Go formats."""
-    found = []
-    for sig in _TRACES:
-        match = _trace_match(sig, text)
-        if match is not None:
-            found.append(match)
-    return found
-
+# Defined here, or re-exported for the modules and tests that import them from here.
+__all__ = [
+    "DEBUG_CONSOLE",
+    "DEBUG_PAGE",
+    "EXCERPT_LINES",
+    "EXPOSED_FILE",
+    "INTERNAL_PATH",
+    "LINE_CHARS",
+    "SCAN_HEAD",
+    "SCAN_TAIL",
+    "SECRET_IN_RESPONSE",
+    "SQL_ERROR",
+    "STACK_TRACE",
+    "UNHANDLED_5XX",
+    "Match",
+    "TextViews",
+    "bounded",
+    "find_debug_page",
+    "find_internal_paths",
+    "find_sql_errors",
+    "find_stack_traces",
+    "is_binary",
+    "judge_body",
+    "judge_views",
+    "line_at",
+    "looks_like_html",
+    "multiline",
+    "text_views",
+    "unhandled_5xx",
+]
 
 # -- framework debug pages ---------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ Secrets (see `secret_signatures`: stored credentials, not messages, labels or ec
 request) and debug consoles count wherever they show. A 500 to one of the probe's own malformed
 requests is an unhandled error when the baseline was answered below 500. Exposure paths are
 judged by their content, and not at all when the random path gets the same content.
+`error_hits` weighs the matches against the normal answers and groups them into findings.
 """
 
 from __future__ import annotations
@@ -37,29 +38,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import anyio
 
 from probe.exchange import Exchange
-from probe.findings import CheckStatus, Confidence, Severity
+from probe.findings import CheckStatus, Confidence
 from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
+from probe.probes.error_hits import Hit, NormalAnswers, Reference, grouped_found, hit_of
 from probe.probes.error_rules import PROBE_ID, RULES
-from probe.probes.error_signatures import (
-    DEBUG_CONSOLE,
-    DEBUG_PAGE,
-    EXPOSED_FILE,
-    INTERNAL_PATH,
-    SECRET_IN_RESPONSE,
-    SQL_ERROR,
-    STACK_TRACE,
-    UNHANDLED_5XX,
-    Match,
-    is_binary,
-    judge_views,
-    text_views,
-    unhandled_5xx,
-)
+from probe.probes.error_signatures import is_binary, judge_views, unhandled_5xx
 from probe.probes.error_triggers import (
     ACCEPTS,
     Trigger,
@@ -69,36 +57,23 @@ from probe.probes.error_triggers import (
 )
 from probe.probes.exposure_signatures import EXPOSURES, Exposure
 from probe.probes.secret_signatures import find_secrets
+from probe.probes.signatures import (
+    DEBUG_CONSOLE,
+    DEBUG_PAGE,
+    EXPOSED_FILE,
+    INTERNAL_PATH,
+    SECRET_IN_RESPONSE,
+    SQL_ERROR,
+    STACK_TRACE,
+    UNHANDLED_5XX,
+    Match,
+    text_views,
+)
 from probe.scenario.models import Endpoint, ErrorsConfig
 
 _DISCLOSURE_RULES = (DEBUG_CONSOLE, DEBUG_PAGE, STACK_TRACE, SQL_ERROR, INTERNAL_PATH)
 # Rules that count wherever they show: they are never part of a normal answer.
 _ALWAYS_NEWS = frozenset({DEBUG_CONSOLE, SECRET_IN_RESPONSE})
-_CONFIDENCE = {
-    DEBUG_CONSOLE: Confidence.certain,
-    DEBUG_PAGE: Confidence.certain,
-    INTERNAL_PATH: Confidence.tentative,
-}
-_MAX_EVIDENCE = 3
-_MAX_AFFECTED = 20
-
-
-@dataclass(frozen=True)
-class _Hit:
-    """One match counted against one place (endpoint label or URL)."""
-
-    place: str
-    is_endpoint: bool
-    exchange: Exchange
-    match: Match
-
-
-@dataclass
-class _Reference:
-    """The answer to a random path below one root (the catch-all check)."""
-
-    root: str
-    exchange: Exchange
 
 
 @dataclass
@@ -108,7 +83,7 @@ class _State:
     matches: list[tuple[Exchange, list[Match]]] = field(default_factory=list)
     answered: Counter[str] = field(default_factory=Counter)
     sent: dict[str, list[Exchange]] = field(default_factory=dict)
-    references: list[_Reference] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
     exposed: set[int] = field(default_factory=set)
 
 
@@ -190,11 +165,11 @@ class ErrorsProbe(Probe):
                     group.start_soon(one, trigger, short, accept)
 
     async def _exposure(self, ctx: ProbeContext) -> None:
-        found: dict[str, list[tuple[Exposure, Exchange, list[str], _Reference]]] = {}
+        found: dict[str, list[tuple[Exposure, Exchange, list[str], Reference]]] = {}
         exchanges: list[Exchange] = []
         for root in target_roots(ctx.scenario.target.base_url):
             random_path = f"{root}/{ctx.marker}-missing"
-            reference = _Reference(root, await self._get(ctx, random_path, "exposure-reference"))
+            reference = Reference(root, await self._get(ctx, random_path, "exposure-reference"))
             self._state.references.append(reference)
             results: list[tuple[Exposure, Exchange]] = []
             async with anyio.create_task_group() as group:
@@ -224,7 +199,7 @@ class ErrorsProbe(Probe):
         return await ctx.send(RequestSpec("GET", url), probe=self.id, purpose=purpose)
 
     def _report_exposure(
-        self, ctx: ProbeContext, hits: list[tuple[Exposure, Exchange, list[str], _Reference]]
+        self, ctx: ProbeContext, hits: list[tuple[Exposure, Exchange, list[str], Reference]]
     ) -> None:
         item, exchange, lines, reference = hits[0]
         urls = [x.request.url for _, x, _, _ in hits]
@@ -274,8 +249,8 @@ class ErrorsProbe(Probe):
 
     def conclude(self, ctx: ProbeContext) -> None:
         """Keep the matches that are news, add unhandled 500s, report and record checks."""
-        normal = _NormalAnswers(ctx, self._state.references)
-        hits: dict[str, list[_Hit]] = {}
+        normal = NormalAnswers(ctx, self._state.references)
+        hits: dict[str, list[Hit]] = {}
         for exchange, matches in self._state.matches:
             for match in matches:
                 if exchange.seq in self._state.exposed and match.rule not in _ALWAYS_NEWS:
@@ -284,7 +259,7 @@ class ErrorsProbe(Probe):
                     continue
                 if exchange.purpose.startswith("exposure:") and normal.catch_all(exchange, match):
                     continue  # the random-path answer already shows it
-                hits.setdefault(match.rule, []).append(_hit(exchange, match))
+                hits.setdefault(match.rule, []).append(hit_of(exchange, match))
         hits[UNHANDLED_5XX] = self._unhandled(ctx)
         for name, rule_hits in hits.items():
             if rule_hits:
@@ -292,8 +267,8 @@ class ErrorsProbe(Probe):
         for endpoint in ctx.scenario.endpoints:
             self._checks(ctx, endpoint, hits)
 
-    def _unhandled(self, ctx: ProbeContext) -> list[_Hit]:
-        found: list[_Hit] = []
+    def _unhandled(self, ctx: ProbeContext) -> list[Hit]:
+        found: list[Hit] = []
         for endpoint in ctx.scenario.endpoints:
             baseline = ctx.baseline(endpoint)
             normal = baseline.response.status if baseline and baseline.response else None
@@ -306,41 +281,13 @@ class ErrorsProbe(Probe):
                 excerpt = f"HTTP {response.status} (the normal request got {normal})\n{body}"
                 trigger = exchange.purpose.split(":", 1)[0]
                 match = Match(UNHANDLED_5XX, trigger, f"500 on {trigger}", "", excerpt)
-                found.append(_hit(exchange, match))
+                found.append(hit_of(exchange, match))
         return found
 
-    def _report(self, ctx: ProbeContext, name: str, hits: list[_Hit]) -> None:
-        rule = self.rule(name)
-        places = list(dict.fromkeys(h.place for h in hits))
-        worst = max(hits, key=lambda h: _strength(h, rule.severity))
-        chosen = [worst] + [h for h in _first_per_signature(hits) if h is not worst]
-        chosen = chosen[:_MAX_EVIDENCE]
-        labels = list(dict.fromkeys(h.match.label for h in hits))
-        purposes = list(dict.fromkeys(h.exchange.purpose for h in hits))
-        detail = (
-            f"{'; '.join(labels)}: in {len(hits)} answer(s) on {_count(places, 'place')} "
-            f"(requests: {', '.join(purposes[:6])}{', ...' if len(purposes) > 6 else ''})."
-        )
-        single = len(places) == 1 and hits[0].is_endpoint
-        ctx.report(
-            self.id,
-            Found(
-                rule=rule,
-                detail=detail,
-                exchanges=[h.exchange for h in chosen],
-                endpoint=places[0] if single else None,
-                affected=[] if single else places[:_MAX_AFFECTED],
-                grouped=True,
-                severity=worst.match.severity or rule.severity,
-                confidence=_confidence(name, worst.match),
-                excerpts={i: h.match.excerpt for i, h in enumerate(chosen)},
-                notes={i: _note(h) for i, h in enumerate(chosen)},
-            ),
-        )
+    def _report(self, ctx: ProbeContext, name: str, hits: list[Hit]) -> None:
+        ctx.report(self.id, grouped_found(self.rule(name), name, hits))
 
-    def _checks(
-        self, ctx: ProbeContext, endpoint: Endpoint, hits: Mapping[str, list[_Hit]]
-    ) -> None:
+    def _checks(self, ctx: ProbeContext, endpoint: Endpoint, hits: Mapping[str, list[Hit]]) -> None:
         label = endpoint.label
         sent = self._state.sent.get(label, [])
         answered = self._state.answered[label]
@@ -387,55 +334,6 @@ class ErrorsProbe(Probe):
         )
 
 
-class _NormalAnswers:
-    """The normal answer for an exchange: its endpoint's baseline, or for target-wide
-    requests the random-path answer below the same root; only answers below 400 count."""
-
-    def __init__(self, ctx: ProbeContext, references: Sequence[_Reference]) -> None:
-        self._texts: dict[int, str | None] = {}
-        self._endpoints = {e.label: e for e in ctx.scenario.endpoints}
-        self._ctx = ctx
-        self._references = sorted(references, key=lambda r: len(r.root), reverse=True)
-
-    def holds(self, exchange: Exchange, key: str) -> bool:
-        """True when the normal answer for this exchange holds `key`."""
-        text = self._text(exchange)
-        return bool(key) and text is not None and key in text
-
-    def catch_all(self, exchange: Exchange, match: Match) -> bool:
-        """True when the random-path answer below the exchange's root shows the same match,
-        whatever its status (then that answer alone stands for it)."""
-        reference = self._reference(exchange)
-        text = self._read(reference) if reference is not None else None
-        return bool(match.key) and text is not None and match.key in text
-
-    def _text(self, exchange: Exchange) -> str | None:
-        normal = self._normal(exchange)
-        if normal is None or normal.response is None or normal.response.status >= 400:
-            return None
-        return self._read(normal)
-
-    def _read(self, exchange: Exchange) -> str | None:
-        """The answer's raw and reader's text together, read once per exchange."""
-        if exchange.seq not in self._texts:
-            response = exchange.response
-            views = text_views(response.text(), response.content_type) if response else None
-            self._texts[exchange.seq] = views.raw + "\n" + views.plain if views else None
-        return self._texts[exchange.seq]
-
-    def _normal(self, exchange: Exchange) -> Exchange | None:
-        if exchange.endpoint is not None:
-            endpoint = self._endpoints.get(exchange.endpoint)
-            return self._ctx.baseline(endpoint) if endpoint is not None else None
-        return self._reference(exchange)
-
-    def _reference(self, exchange: Exchange) -> Exchange | None:
-        for reference in self._references:
-            if exchange.request.url.startswith(reference.root):
-                return reference.exchange
-        return None
-
-
 def _judge_exposure(item: Exposure, exchange: Exchange, reference: Exchange) -> list[str] | None:
     response = exchange.response
     if item.judge is None or response is None or not response.body:
@@ -452,24 +350,6 @@ def _judge_exposure(item: Exposure, exchange: Exchange, reference: Exchange) -> 
 def _without_body(spec: RequestSpec) -> RequestSpec:
     headers = tuple((n, v) for n, v in spec.headers if n.lower() != "content-type")
     return replace(spec, headers=headers, content=None)
-
-
-def _hit(exchange: Exchange, match: Match) -> _Hit:
-    if exchange.endpoint is not None and not exchange.purpose.startswith("unknown-path:"):
-        return _Hit(exchange.endpoint, True, exchange, match)
-    if exchange.endpoint is not None:
-        # The unknown path below the endpoint may reach another route: the answer belongs to
-        # the URL that gave it, not to the endpoint.
-        path = urlsplit(exchange.request.url).path
-        return _Hit(f"{exchange.request.method} {path}", False, exchange, match)
-    return _Hit(exchange.request.url, False, exchange, match)
-
-
-def _first_per_signature(hits: list[_Hit]) -> list[_Hit]:
-    seen: dict[str, _Hit] = {}
-    for hit in hits:
-        seen.setdefault(hit.match.signature, hit)
-    return list(seen.values())
 
 
 def _unhandled_skip(baseline: Exchange | None, failed: str | None) -> str | None:
@@ -495,28 +375,3 @@ def _sent_text(exchange: Exchange) -> str:
     """What the request carried (URL and body): text found there in the answer is an echo."""
     body = exchange.request.body or b""
     return unquote(exchange.request.url) + "\n" + body[:65536].decode("utf-8", "replace")
-
-
-def _confidence(name: str, match: Match) -> Confidence:
-    if match.confidence is not None:
-        return match.confidence
-    if name == DEBUG_CONSOLE and match.signature != "werkzeug-console":
-        return Confidence.firm
-    return _CONFIDENCE.get(name, Confidence.firm)
-
-
-def _strength(hit: _Hit, default: Severity) -> tuple[int, int]:
-    """Severity first, then a sure match before a tentative one."""
-    severity = hit.match.severity or default
-    return severity.rank, int(hit.match.confidence is not Confidence.tentative)
-
-
-def _note(hit: _Hit) -> str:
-    response = hit.exchange.response
-    status = response.status if response is not None else "no answer"
-    return f"{hit.match.label}: answer {status} to '{hit.exchange.purpose}'"
-
-
-def _count(items: Sequence[str], noun: str) -> str:
-    shown = ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
-    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''} ({shown})"

@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from probe.findings import Severity
-from probe.probes.error_signatures import (
+from probe.probes.signatures import (
     EXCERPT_LINES,
     LINE_CHARS,
     SCAN_HEAD,

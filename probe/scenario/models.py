@@ -1,119 +1,77 @@
 """Scenario format version 1 as pydantic models.
 
-The models check shapes and values one key at a time; `reference_problems` checks what spans
-keys (unique names, identities and endpoints that are referred to). Both report a location as a
-key path, which the loader turns into file:line.
+The models check shapes and values one key at a time (the value checks they share are in
+`values`, the options of each probe in `probe_configs`); `reference_problems` (in
+`references`) checks what spans keys (unique names, identities and endpoints that are referred
+to). Both report a location as a key path, which the loader turns into file:line.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from probe.scenario.probe_configs import (
+    PROBE_IDS,
+    AccessConfig,
+    ErrorsConfig,
+    HeadersConfig,
+    HttpsConfig,
+    InjectionConfig,
+    JwtConfig,
+    Probes,
+    RateLimitConfig,
+)
+from probe.scenario.references import reference_problems
+from probe.scenario.values import (
+    Headers,
+    JsonBody,
+    PositiveFloat,
+    PositiveInt,
+    StrictModel,
+    Text,
+    check_headers,
+    check_path,
+    check_url,
+    host_key,
 )
 
-PROBE_IDS = ("headers", "https", "rate_limit", "jwt", "errors", "injection", "access")
+# The names other modules import from here, defined here or re-exported.
+__all__ = [
+    "HTTP_METHODS",
+    "MAX_ENDPOINTS",
+    "PROBE_IDS",
+    "AccessConfig",
+    "Endpoint",
+    "ErrorsConfig",
+    "HeadersConfig",
+    "HttpsConfig",
+    "Identity",
+    "InjectionConfig",
+    "JwtConfig",
+    "Loc",
+    "Login",
+    "Probes",
+    "RateLimitConfig",
+    "Scenario",
+    "Settings",
+    "Target",
+    "host_key",
+    "reference_problems",
+]
+
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 
 Loc = tuple[str | int, ...]
 
-
-def _no_bool(value: Any) -> Any:
-    # YAML `true` would otherwise pass as the number 1.
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {str(value).lower()}")
-    return value
-
-
-PositiveInt = Annotated[int, Field(gt=0), BeforeValidator(_no_bool)]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
 MAX_ENDPOINTS = 1000
 
 
-def _number_to_text(value: Any) -> Any:
-    # `id: 1001` in YAML is a number; in a URL or a header it is the text "1001".
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-#: A string value that may be written as a bare number in YAML.
-Text = Annotated[str, BeforeValidator(_number_to_text)]
-
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def check_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Header names must be HTTP tokens and values free of CR, LF and NUL."""
-    for name, value in headers.items():
-        if not _TOKEN.fullmatch(name):
-            raise ValueError(f"{name!r} is not a valid header name")
-        if any(c in value for c in "\r\n\0"):
-            raise ValueError(f"the value of header {name!r} contains a line break or NUL")
-    return headers
-
-
-def check_finite(value: Any) -> Any:
-    """JSON bodies cannot carry NaN or infinity."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("a JSON body cannot hold NaN or infinity")
-    if isinstance(value, dict):
-        for item in value.values():
-            check_finite(item)
-    elif isinstance(value, list):
-        for item in value:
-            check_finite(item)
-    return value
-
-
-#: Header lines as a mapping, checked with `check_headers`.
-Headers = Annotated[dict[str, Text], AfterValidator(check_headers)]
-#: A JSON body, checked with `check_finite`.
-JsonBody = Annotated[Any, AfterValidator(check_finite)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def check_url(value: str, *, field: str) -> str:
-    """Accept an absolute http(s) URL with a host and no query or fragment."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{field} must start with http:// or https://, got {value!r}")
-    if not parts.hostname:
-        raise ValueError(f"{field} has no host: {value!r}")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValueError(f"{field} has an invalid port: {value!r}") from None
-    if parts.query or parts.fragment:
-        raise ValueError(f"{field} must not carry a query or fragment: {value!r}")
-    if parts.username or parts.password:
-        raise ValueError(f"{field} must not carry credentials; use identities instead")
-    return value.rstrip("/")
-
-
-def host_key(url: str) -> str:
-    """`host:port` of a URL with the scheme's default port filled in, lower-cased."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    host = (parts.hostname or "").lower()
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class Target(_Strict):
+class Target(StrictModel):
     """Where the API lives and which hosts the scan may contact."""
 
     base_url: str = Field(description="Root URL of the API; endpoint paths are joined to it.")
@@ -176,7 +134,7 @@ class Target(_Strict):
         return frozenset({host_key(self.base_url), host_key(self.effective_http_url)})
 
 
-class Settings(_Strict):
+class Settings(StrictModel):
     """How hard and how long the scan may push the target."""
 
     concurrency: PositiveInt = Field(8, description="Requests in flight at most (not bursts).")
@@ -189,7 +147,7 @@ class Settings(_Strict):
     burst_cap: PositiveInt = Field(500, description="Largest burst any endpoint may ask for.")
 
 
-class Login(_Strict):
+class Login(StrictModel):
     """A login request made at scan start to obtain the identity's token."""
 
     method: Literal["GET", "POST", "PUT", "PATCH"] = "POST"
@@ -214,7 +172,7 @@ class Login(_Strict):
         return self
 
 
-class Identity(_Strict):
+class Identity(StrictModel):
     """Someone the scan can act as: a ready token or a login."""
 
     token: str | None = Field(default=None, description="A ready bearer token.")
@@ -244,16 +202,7 @@ class Identity(_Strict):
         return self
 
 
-def check_path(value: str) -> str:
-    """An endpoint path must start with a slash and carry no scheme, query or fragment."""
-    if not value.startswith("/"):
-        raise ValueError(f"path must start with '/', got {value!r}")
-    if "?" in value or "#" in value:
-        raise ValueError("put query parameters under `query`, not in the path")
-    return value
-
-
-class Endpoint(_Strict):
+class Endpoint(StrictModel):
     """One request the probes may send, with what each probe may do to it."""
 
     name: str | None = Field(default=None, description='Unique name; default "METHOD path".')
@@ -332,95 +281,7 @@ def _dotted_keys(value: dict[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-class HeadersConfig(_Strict):
-    """Options of the headers probe."""
-
-    cors_origin: str = Field(
-        "https://probe-cors-check.invalid",
-        description="Foreign Origin sent to check CORS reflection (never contacted).",
-    )
-
-    @field_validator("cors_origin")
-    @classmethod
-    def _origin(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
-            raise ValueError(
-                f"cors_origin must be an origin such as https://a.example, got {value!r}"
-            )
-        return value
-
-
-class HttpsConfig(_Strict):
-    """Options of the https probe."""
-
-
-class RateLimitConfig(_Strict):
-    """Options of the rate_limit probe."""
-
-    reset_wait_cap: PositiveFloat = Field(
-        60, description="Longest wait for a limit window to reset after a burst (seconds)."
-    )
-
-
-class JwtConfig(_Strict):
-    """Options of the jwt probe."""
-
-    identity: str | None = Field(default=None, description="Identity whose token is tested.")
-    endpoint: str | None = Field(default=None, description="Endpoint that needs the token.")
-    max_lifetime: PositiveInt = Field(3600, description="Seconds a token may live.")
-    wait_for_expiry: Annotated[int, Field(ge=0)] = Field(
-        120, description="Wait up to this long for a real token to expire, then replay it."
-    )
-    expired_token: str | None = Field(default=None, description="A token known to be expired.")
-    secret: str | None = Field(default=None, description="The test environment's secret.")
-
-
-class ErrorsConfig(_Strict):
-    """Options of the errors probe."""
-
-    exposure_paths: bool = Field(True, description="Also request well-known debug paths.")
-
-
-class InjectionConfig(_Strict):
-    """Options of the injection probe."""
-
-    time_based: bool = Field(False, description="Allow time-based (sleep) payloads.")
-
-
-class AccessConfig(_Strict):
-    """Options of the access probe."""
-
-
-class Probes(_Strict):
-    """Which probes run; a probe set to false is off, an absent one runs with defaults."""
-
-    headers: HeadersConfig | Literal[False] = Field(default_factory=HeadersConfig)
-    https: HttpsConfig | Literal[False] = Field(default_factory=HttpsConfig)
-    rate_limit: RateLimitConfig | Literal[False] = Field(default_factory=RateLimitConfig)
-    jwt: JwtConfig | Literal[False] = Field(default_factory=JwtConfig)
-    errors: ErrorsConfig | Literal[False] = Field(default_factory=ErrorsConfig)
-    injection: InjectionConfig | Literal[False] = Field(default_factory=InjectionConfig)
-    access: AccessConfig | Literal[False] = Field(default_factory=AccessConfig)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _true_and_null_mean_defaults(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: ({} if v is True or v is None else v) for k, v in data.items()}
-        return data
-
-    def enabled(self) -> dict[str, BaseModel]:
-        """Probe id -> its config, for the probes that are on."""
-        out: dict[str, BaseModel] = {}
-        for probe_id in PROBE_IDS:
-            config = getattr(self, probe_id)
-            if config is not False:
-                out[probe_id] = config
-        return out
-
-
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A whole scenario file."""
 
     version: Literal[1] = Field(1, description="Scenario format version.")
@@ -437,80 +298,3 @@ class Scenario(_Strict):
             if endpoint.label == label:
                 return endpoint
         raise KeyError(label)
-
-
-def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
-    """Problems that span keys, each with the key path where it shows."""
-    problems: list[tuple[Loc, str]] = []
-    seen: dict[str, int] = {}
-    for index, endpoint in enumerate(scenario.endpoints):
-        loc: Loc = ("endpoints", index)
-        label = endpoint.label
-        if label in seen:
-            where = "name" if endpoint.name else "path"
-            problems.append(
-                ((*loc, where), f"duplicate endpoint {label!r} (also endpoints[{seen[label]}])")
-            )
-        seen.setdefault(label, index)
-        for key in ("identity", "owner"):
-            ref = getattr(endpoint, key)
-            if ref is not None and ref not in scenario.identities:
-                problems.append(((*loc, key), _unknown("identity", ref, scenario.identities)))
-        if isinstance(endpoint.inject, list):
-            names = endpoint.parameter_names()
-            for i, param in enumerate(endpoint.inject):
-                if param not in names:
-                    problems.append(
-                        ((*loc, "inject", i), _unknown("parameter", param, names, "endpoint"))
-                    )
-        if endpoint.burst is not None and endpoint.burst > scenario.settings.burst_cap:
-            problems.append(
-                (
-                    (*loc, "burst"),
-                    f"burst {endpoint.burst} is above settings.burst_cap "
-                    f"({scenario.settings.burst_cap})",
-                )
-            )
-    problems += _scope_problems(scenario.target)
-    jwt = scenario.probes.jwt
-    if jwt is not False:
-        if jwt.identity is not None and jwt.identity not in scenario.identities:
-            problems.append(
-                (
-                    ("probes", "jwt", "identity"),
-                    _unknown("identity", jwt.identity, scenario.identities),
-                )
-            )
-        if jwt.endpoint is not None and jwt.endpoint not in seen:
-            problems.append(
-                (("probes", "jwt", "endpoint"), _unknown("endpoint", jwt.endpoint, seen))
-            )
-    return problems
-
-
-def _scope_problems(target: Target) -> list[tuple[Loc, str]]:
-    """base_url must be in scope, or the scan could send nothing at all."""
-    if target.scope is None:
-        return []
-    key = host_key(target.base_url)
-    host = key.rsplit(":", 1)[0]
-    if key in target.scope or host in target.scope:
-        return []
-    return [
-        (
-            ("target", "scope"),
-            f"base_url's host {key} is not in scope ({', '.join(target.scope)}): "
-            "the scan could not send a single request",
-        )
-    ]
-
-
-def _unknown(kind: str, ref: str, known: Any, owner: str = "scenario") -> str:
-    import difflib
-
-    names = sorted(str(k) for k in known)
-    close = difflib.get_close_matches(ref, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    if not names:
-        return f"unknown {kind} {ref!r}: the {owner} defines none{hint}"
-    return f"unknown {kind} {ref!r}{hint} (defined: {', '.join(names)})"

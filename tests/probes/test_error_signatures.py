@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probe.findings import Confidence, Severity
-from probe.probes import error_signatures, exposure_signatures, secret_signatures
+from probe.probes import (
+    error_signatures,
+    exposure_signatures,
+    secret_names,
+    secret_signatures,
+    trace_signatures,
+)
+from probe.probes import signatures as shared_signatures
 from probe.probes.error_signatures import (
     SCAN_HEAD,
     SCAN_TAIL,
@@ -871,7 +878,16 @@ def _module_patterns(module: ModuleType) -> list[re.Pattern[str]]:
 
 
 @pytest.mark.parametrize(
-    "module", [error_signatures, exposure_signatures, secret_signatures], ids=lambda m: m.__name__
+    "module",
+    [
+        error_signatures,
+        exposure_signatures,
+        secret_signatures,
+        secret_names,
+        shared_signatures,
+        trace_signatures,
+    ],
+    ids=lambda m: m.__name__,
 )
 def test_no_pattern_can_match_more_than_a_kilobyte(module: ModuleType) -> None:
     patterns = _module_patterns(module)

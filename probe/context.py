@@ -1,0 +1,289 @@
+"""The scan as probes see it: `ScanContext` implements `ProbeContext` for the engine.
+
+It holds what a scan gathers (exchanges, baselines, checks, findings) and gives probes their
+ways to act: the endpoint's request as the scenario describes it, sending as an identity
+through the guarded client, and recording checks and findings (redacted, with evidence and a
+curl line). `Scan` (probe/engine.py) adds the phases that run the probes over it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+from pydantic import BaseModel
+
+from probe.errors import NoCredentials
+from probe.events import CheckDone, EventSink, FindingAdded
+from probe.evidence import build_evidence, curl_command
+from probe.exchange import Exchange
+from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
+from probe.http import ScanClient
+from probe.identities import Identities
+from probe.probes.base import Found, RequestSpec
+from probe.redact import Redactor
+from probe.scenario.models import Endpoint, Scenario
+
+ENGINE = "engine"
+# Cookie values the target sets are learnt as secrets (session ids echoed in bodies); short
+# ones would mask ordinary words, and a cap keeps a cookie-per-response target cheap.
+_COOKIE_SECRET_MIN_LEN = 16
+_COOKIE_SECRETS_MAX = 100
+
+
+def _label(endpoint: Endpoint | str | None) -> str | None:
+    return endpoint.label if isinstance(endpoint, Endpoint) else endpoint
+
+
+class ScanContext:
+    """What probes see of a scan; implements `ProbeContext`.
+
+    Every exchange the client makes passes through `_observe`, which `Scan` extends to show
+    it to the probes as well.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        secrets_by_name: Mapping[str, str] | None,
+        events: EventSink | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self.scenario = scenario
+        self.scan_id = secrets.token_hex(8)
+        self.marker = "prb" + secrets.token_hex(4)
+        self.redactor = Redactor()
+        for name, value in (secrets_by_name or {}).items():
+            self.redactor.add(value, name)
+        self._events = events or (lambda event: None)
+        self._cookie_secrets = 0
+        self._exchanges: list[Exchange] = []
+        self._checks: list[CheckResult] = []
+        self._findings: dict[str, Finding] = {}
+        self._baselines: dict[str, Exchange] = {}
+        target = scenario.target
+        self.client = ScanClient(
+            settings=scenario.settings,
+            scope=scenario.target.scope_keys(),
+            verify=target.verify_tls,
+            scan_id=self.scan_id,
+            base_headers=dict(target.headers),
+            on_exchange=self._observe,
+            transport=transport,
+        )
+        self.identities = Identities(scenario.identities, target.base_url, self.redactor)
+
+    # -- ProbeContext -------------------------------------------------------------------------
+
+    def config(self, probe_id: str) -> BaseModel:
+        """The probe's settings from the scenario."""
+        value = getattr(self.scenario.probes, probe_id)
+        assert isinstance(value, BaseModel)
+        return value
+
+    def endpoint_request(
+        self,
+        endpoint: Endpoint,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        content: bytes | None = None,
+        content_type: str | None = None,
+    ) -> RequestSpec:
+        """The endpoint's request as the scenario describes it, with the parts given replaced."""
+        if path is None:
+            path = _render_path(endpoint)
+        url = self.scenario.target.base_url + path
+        params = endpoint.query if query is None else query
+        if params:
+            url += "?" + urlencode(_query_items(params), doseq=True)
+        lines = list(endpoint.headers.items())
+        body, body_type = _endpoint_body(endpoint)
+        if content is not None:
+            body, body_type = content, content_type
+        if body_type and not any(n.lower() == "content-type" for n, _ in lines):
+            lines.append(("Content-Type", body_type))
+        spec = RequestSpec(method or endpoint.method, url, tuple(lines), body)
+        return spec.with_headers(*headers) if headers else spec
+
+    def baseline(self, endpoint: Endpoint) -> Exchange | None:
+        """The unmodified request made before probes ran, or None if it failed."""
+        return self._baselines.get(endpoint.label)
+
+    async def send(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None = None,
+        identity: str | None = None,
+        follow_redirects: bool = False,
+    ) -> Exchange:
+        """Send a request through the engine's guards; see `ProbeContext.send`."""
+        chain = await self.send_chain(
+            spec,
+            probe=probe,
+            purpose=purpose,
+            endpoint=endpoint,
+            identity=identity,
+            follow_redirects=follow_redirects,
+        )
+        return chain[-1]
+
+    async def send_chain(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None = None,
+        identity: str | None = None,
+        follow_redirects: bool = False,
+    ) -> list[Exchange]:
+        """Like `send`, returning every redirect hop."""
+        tags: frozenset[str] = frozenset()
+        if identity is not None:
+            line = await self.identities.header(identity, self._login_sender)
+            if line is None:
+                # Sent without its credentials, the request would test an anonymous caller
+                # and its checks would pass for the wrong reason.
+                refused = NoCredentials(f"identity {identity!r} has no working credentials")
+                exchange = self.client.refuse(
+                    spec,
+                    refused,
+                    probe=probe,
+                    purpose=purpose,
+                    endpoint=_label(endpoint),
+                    identity=identity,
+                )
+                return [exchange]
+            spec = spec.with_headers(line)
+            tags = frozenset({"authenticated"})
+        return await self.client.send(
+            spec,
+            probe=probe,
+            purpose=purpose,
+            endpoint=_label(endpoint),
+            identity=identity,
+            follow_redirects=follow_redirects,
+            tags=tags,
+        )
+
+    def check(
+        self,
+        probe: str,
+        check: str,
+        endpoint: Endpoint | str | None,
+        status: CheckStatus,
+        detail: str = "",
+    ) -> None:
+        """Record a check's outcome."""
+        result = CheckResult(
+            probe=probe,
+            check=check,
+            endpoint=_label(endpoint),
+            status=status,
+            detail=self.redactor.text(detail),
+        )
+        self._checks.append(result)
+        self._events(CheckDone(result))
+
+    def report(self, probe: str, found: Found) -> None:
+        """Turn a probe's verdict into a finding with evidence and a curl line."""
+        rule = found.rule
+        place = None if found.grouped else found.endpoint
+        fp = fingerprint(rule.id, place, found.parameter, found.key)
+        if fp in self._findings:
+            return
+        evidence = [
+            build_evidence(x, self.redactor, found.excerpts.get(i), found.notes.get(i))
+            for i, x in enumerate(found.exchanges)
+        ]
+        insecure = self.scenario.target.verify_tls is False
+        reproduce = (
+            curl_command(found.exchanges[0], self.redactor, insecure=insecure)
+            if found.exchanges
+            else None
+        )
+        finding = Finding(
+            fingerprint=fp,
+            probe=probe,
+            rule=rule.id,
+            title=rule.title,
+            severity=found.severity or rule.severity,
+            confidence=found.confidence,
+            owasp=rule.owasp,
+            owasp_api=rule.owasp_api,
+            cwe=rule.cwe,
+            endpoint=found.endpoint,
+            affected=[self.redactor.text(a) for a in found.affected],
+            parameter=self.redactor.text(found.parameter) if found.parameter else None,
+            detail=self.redactor.text(found.detail),
+            evidence=evidence,
+            reproduce=reproduce,
+            remediation=rule.remediation,
+        )
+        self._findings[fp] = finding
+        self._events(FindingAdded(finding))
+
+    def exchanges(self) -> Sequence[Exchange]:
+        """Every exchange so far."""
+        return self._exchanges
+
+    # -- hooks of the identities and the client -----------------------------------------------
+
+    async def _login_sender(self, spec: RequestSpec, identity: str) -> Exchange:
+        chain = await self.client.send(spec, probe=ENGINE, purpose=f"login:{identity}")
+        return chain[-1]
+
+    def _observe(self, exchange: Exchange) -> None:
+        """Record one exchange as the client makes it, learning the cookies it sets."""
+        self._learn_cookies(exchange)
+        self._exchanges.append(exchange)
+
+    def _learn_cookies(self, exchange: Exchange) -> None:
+        if exchange.response is None:
+            return
+        for line in exchange.response.headers_named("set-cookie"):
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0].strip().strip('"')
+            known = self.redactor.placeholder(value) is not None
+            if known or len(value) < _COOKIE_SECRET_MIN_LEN:
+                continue
+            if self._cookie_secrets < _COOKIE_SECRETS_MAX:
+                self._cookie_secrets += 1
+                self.redactor.add(value, f"cookie_{name.strip()}")
+
+
+def _render_path(endpoint: Endpoint) -> str:
+    path = endpoint.path
+    for name, value in endpoint.path_params.items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+def _query_items(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in params.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        items.append((key, value))
+    return items
+
+
+def _endpoint_body(endpoint: Endpoint) -> tuple[bytes | None, str | None]:
+    if endpoint.json_body is not None:
+        return json.dumps(endpoint.json_body).encode(), "application/json"
+    if endpoint.form is not None:
+        return urlencode(endpoint.form).encode(), "application/x-www-form-urlencoded"
+    if endpoint.body is not None:
+        return endpoint.body.encode(), endpoint.content_type or "text/plain"
+    return None, None

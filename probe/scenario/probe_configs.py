@@ -1,0 +1,103 @@
+"""The `probes:` key of a scenario: which probes run, and each probe's options.
+
+A new probe adds its id to `PROBE_IDS`, a config model here and a field on `Probes`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from probe.scenario.values import PositiveFloat, PositiveInt, StrictModel
+
+PROBE_IDS = ("headers", "https", "rate_limit", "jwt", "errors", "injection", "access")
+
+
+class HeadersConfig(StrictModel):
+    """Options of the headers probe."""
+
+    cors_origin: str = Field(
+        "https://probe-cors-check.invalid",
+        description="Foreign Origin sent to check CORS reflection (never contacted).",
+    )
+
+    @field_validator("cors_origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ValueError(
+                f"cors_origin must be an origin such as https://a.example, got {value!r}"
+            )
+        return value
+
+
+class HttpsConfig(StrictModel):
+    """Options of the https probe."""
+
+
+class RateLimitConfig(StrictModel):
+    """Options of the rate_limit probe."""
+
+    reset_wait_cap: PositiveFloat = Field(
+        60, description="Longest wait for a limit window to reset after a burst (seconds)."
+    )
+
+
+class JwtConfig(StrictModel):
+    """Options of the jwt probe."""
+
+    identity: str | None = Field(default=None, description="Identity whose token is tested.")
+    endpoint: str | None = Field(default=None, description="Endpoint that needs the token.")
+    max_lifetime: PositiveInt = Field(3600, description="Seconds a token may live.")
+    wait_for_expiry: Annotated[int, Field(ge=0)] = Field(
+        120, description="Wait up to this long for a real token to expire, then replay it."
+    )
+    expired_token: str | None = Field(default=None, description="A token known to be expired.")
+    secret: str | None = Field(default=None, description="The test environment's secret.")
+
+
+class ErrorsConfig(StrictModel):
+    """Options of the errors probe."""
+
+    exposure_paths: bool = Field(True, description="Also request well-known debug paths.")
+
+
+class InjectionConfig(StrictModel):
+    """Options of the injection probe."""
+
+    time_based: bool = Field(False, description="Allow time-based (sleep) payloads.")
+
+
+class AccessConfig(StrictModel):
+    """Options of the access probe."""
+
+
+class Probes(StrictModel):
+    """Which probes run; a probe set to false is off, an absent one runs with defaults."""
+
+    headers: HeadersConfig | Literal[False] = Field(default_factory=HeadersConfig)
+    https: HttpsConfig | Literal[False] = Field(default_factory=HttpsConfig)
+    rate_limit: RateLimitConfig | Literal[False] = Field(default_factory=RateLimitConfig)
+    jwt: JwtConfig | Literal[False] = Field(default_factory=JwtConfig)
+    errors: ErrorsConfig | Literal[False] = Field(default_factory=ErrorsConfig)
+    injection: InjectionConfig | Literal[False] = Field(default_factory=InjectionConfig)
+    access: AccessConfig | Literal[False] = Field(default_factory=AccessConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _true_and_null_mean_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: ({} if v is True or v is None else v) for k, v in data.items()}
+        return data
+
+    def enabled(self) -> dict[str, BaseModel]:
+        """Probe id -> its config, for the probes that are on."""
+        out: dict[str, BaseModel] = {}
+        for probe_id in PROBE_IDS:
+            config = getattr(self, probe_id)
+            if config is not False:
+                out[probe_id] = config
+        return out
