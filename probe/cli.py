@@ -6,6 +6,7 @@ prints a short banner and how to see the traceback (--debug).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ import typer
 from probe import __version__
 from probe.errors import ProbeError, UsageError, UserError
 from probe.findings import Severity
+from probe.redact import Redactor
 
 app = typer.Typer(
     name="probe",
@@ -32,6 +34,7 @@ log = logging.getLogger("probe")
 
 EXIT_INTERNAL = 4
 _debug = False
+_REDACTOR = Redactor()
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -48,6 +51,7 @@ def _variables(pairs: list[str] | None) -> dict[str, str]:
                 f"--var takes NAME=VALUE with NAME made of letters, digits and _, got {shown!r}"
             )
         out[name] = value
+        _REDACTOR.add_variable(name, value)
     return out
 
 
@@ -121,7 +125,7 @@ def run(
     options = runner.RunOptions(out, formats, _split(only), _split(skip), fail_on)
     if dry_run:
         probes = runner.select_probes(loaded.scenario, options.only, options.skip)
-        for line in runner.plan(loaded.scenario, probes):
+        for line in runner.plan(loaded.scenario, probes, loaded.secrets):
             typer.echo(line)
         raise typer.Exit(0)
     progress = make_progress(quiet=quiet)
@@ -201,6 +205,8 @@ def demo(
 
     handler = _configure_logging(0)
     path = demo_scenario_path()
+    if not serve:
+        runner.check_out(out)
     if serve:
         with serve_demo() as url:
             typer.echo(f"demo API running at {url} (127.0.0.1 only); Ctrl-C stops it", err=True)
@@ -216,6 +222,9 @@ def demo(
         if not quiet:
             typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
         loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
+        # The demo's throwaway local URL is no secret; its passwords stay redacted.
+        public = {k: v for k, v in loaded.secrets.items() if k != "DEMO_URL"}
+        loaded = dataclasses.replace(loaded, secrets=public)
         progress = make_progress(quiet=quiet)
         try:
             outcome = runner.execute(
@@ -233,8 +242,9 @@ def demo(
 
 def _traceback_if_debug() -> None:
     # --debug shows the traceback but keeps the exit code, so CI can still tell them apart.
+    # Tracebacks quote values (pydantic's input_value): --var values read as placeholders.
     if _debug:
-        traceback.print_exc()
+        typer.echo(_REDACTOR.text(traceback.format_exc()), err=True, nl=False)
 
 
 def main() -> None:

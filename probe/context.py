@@ -25,7 +25,7 @@ from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
 from probe.http import ScanClient
 from probe.identities import Identities
 from probe.probes.base import Found, RequestSpec
-from probe.redact import Redactor
+from probe.redact import CREDENTIAL_HEADERS, Redactor
 from probe.scenario.models import Endpoint, Scenario
 
 ENGINE = "engine"
@@ -59,7 +59,7 @@ class ScanContext:
         self.marker = "prb" + secrets.token_hex(4)
         self.redactor = Redactor()
         for name, value in (secrets_by_name or {}).items():
-            self.redactor.add(value, name)
+            self.redactor.add_variable(name, value)
         self._events = events or (lambda event: None)
         self._cookie_secrets = 0
         self._exchanges: list[Exchange] = []
@@ -98,12 +98,7 @@ class ScanContext:
         content_type: str | None = None,
     ) -> RequestSpec:
         """The endpoint's request as the scenario describes it, with the parts given replaced."""
-        if path is None:
-            path = _render_path(endpoint)
-        url = self.scenario.target.base_url + path
-        params = endpoint.query if query is None else query
-        if params:
-            url += "?" + urlencode(_query_items(params), doseq=True)
+        url = endpoint_url(self.scenario.target.base_url, endpoint, path=path, query=query)
         lines = list(endpoint.headers.items())
         body, body_type = _endpoint_body(endpoint)
         if content is not None:
@@ -167,6 +162,10 @@ class ScanContext:
                 return [exchange]
             spec = spec.with_headers(line)
             tags = frozenset({"authenticated"})
+        elif self._scenario_credentials(endpoint):
+            # Credentials written into the scenario's headers count as authenticated too
+            # (a probe's own forged Authorization does not).
+            tags = frozenset({"authenticated"})
         return await self.client.send(
             spec,
             probe=probe,
@@ -176,6 +175,10 @@ class ScanContext:
             follow_redirects=follow_redirects,
             tags=tags,
         )
+
+    def _scenario_credentials(self, endpoint: Endpoint | None) -> bool:
+        names = set(self.scenario.target.headers) | set(endpoint.headers if endpoint else ())
+        return bool({n.lower() for n in names} & CREDENTIAL_HEADERS)
 
     def check(
         self,
@@ -287,3 +290,18 @@ def _endpoint_body(endpoint: Endpoint) -> tuple[bytes | None, str | None]:
     if endpoint.body is not None:
         return endpoint.body.encode(), endpoint.content_type or "text/plain"
     return None, None
+
+
+def endpoint_url(
+    base_url: str,
+    endpoint: Endpoint,
+    *,
+    path: str | None = None,
+    query: Mapping[str, Any] | None = None,
+) -> str:
+    """The absolute URL of an endpoint's request (its own path and query unless replaced)."""
+    url = base_url + (_render_path(endpoint) if path is None else path)
+    params = endpoint.query if query is None else query
+    if params:
+        url += "?" + urlencode(_query_items(params), doseq=True)
+    return url

@@ -9,6 +9,7 @@ may call (`ProbeContext`) is implemented by `ScanContext` in probe/context.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 from collections import Counter
@@ -310,8 +311,10 @@ class Scan(ScanContext):
             findings=findings,
         )
         # Last line of defence: whatever field a secret reached (a base URL given as a
-        # variable, a header echoed into a title), the report holds its placeholder.
-        return Report.model_validate_json(self.redactor.text(report.model_dump_json()))
+        # variable, a header echoed into a title), the report holds its placeholder; and
+        # text from the target that no file can hold (lone surrogates) is replaced.
+        data = _scrub(report.model_dump(mode="json", by_alias=True))
+        return Report.model_validate_json(self.redactor.text(json.dumps(data)))
 
     def _refusal_warnings(self, refused: list[str]) -> None:
         if self.client.breaker.open:
@@ -334,3 +337,14 @@ class Scan(ScanContext):
             self.warnings.append(
                 f"{outside} requests or redirects led outside the scope and were not sent"
             )
+
+
+def _scrub(value: Any) -> Any:
+    """Every string with its unencodable characters (lone surrogates) replaced by "?"."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value

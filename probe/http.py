@@ -370,6 +370,11 @@ class ScanClient:
             return None, f"{type(exc).__name__}: {exc}"
         except OSError as exc:  # pragma: no cover - platform-specific socket errors
             return None, f"network: {exc}"
+        except Exception as exc:
+            # Whatever else the transport raises (h11 refusing a request it cannot frame, a
+            # decoder choking) is this request's problem, never the scan's: record it.
+            log.debug("transport error", exc_info=True)
+            return None, f"{_NOT_SENT}: {type(exc).__name__}: {exc}"
         if response is None:
             return None, f"timeout: no answer within {self.settings.timeout:g} s"
         raw = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)

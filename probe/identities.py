@@ -187,6 +187,10 @@ def _read_tokens(exchange: Exchange, login: Login) -> tuple[str, str | None]:
     token = dig(data, login.token_path)
     if not isinstance(token, str) or not token:
         raise LoginFailed(f"no token at {login.token_path!r} in the login answer")
+    if any(not (" " <= c <= "~") for c in token):
+        raise LoginFailed(
+            f"the token at {login.token_path!r} holds characters that cannot go in a header"
+        )
     refresh = dig(data, login.refresh_path) if login.refresh_path else None
     return token, refresh if isinstance(refresh, str) else None
 

@@ -15,11 +15,13 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
 )
+#: Request headers that authenticate the caller.
+CREDENTIAL_HEADERS = SENSITIVE_HEADERS - {"set-cookie"}
 MASK = "[redacted]"
 # Short values would mask ordinary words; they are still masked inside sensitive headers.
 _MIN_SECRET_LEN = 4
@@ -60,6 +62,19 @@ class Redactor:
             self._secrets.setdefault(form, placeholder)
         ordered = sorted(self._secrets, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def add_variable(self, name: str, value: str) -> None:
+        """Remember a scenario variable's value; a URL also by its origin, host:port and host.
+
+        A URL shows in pieces too (Host lines, scope entries, connection logs), and each piece
+        reads as a placeholder of its own.
+        """
+        self.add(value, name)
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            self.add(f"{parts.scheme}://{parts.netloc}", f"{name}_origin")
+            self.add(parts.netloc, f"{name}_host")
+            self.add(parts.hostname, f"{name}_hostname")
 
     def placeholder(self, value: str) -> str | None:
         """The variable name standing for a known secret, or None."""

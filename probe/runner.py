@@ -9,18 +9,19 @@ from __future__ import annotations
 import difflib
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
+from probe.context import endpoint_url
 from probe.engine import Scan
 from probe.errors import ScanAbort, UsageError
 from probe.events import EventSink
 from probe.findings import CheckStatus, Severity
 from probe.probes import REGISTRY
-from probe.redact import RedactingFilter
+from probe.redact import RedactingFilter, Redactor
 from probe.report import Report, ScanStatus
 from probe.reports import write_reports
 from probe.scenario.loader import LoadedScenario
@@ -94,8 +95,10 @@ def check_out(out: Path) -> Path:
     return out
 
 
-def plan(scenario: Scenario, probes: Sequence[str]) -> list[str]:
-    """The requests a run would send, as lines, without sending anything."""
+def plan(
+    scenario: Scenario, probes: Sequence[str], secrets: Mapping[str, str] | None = None
+) -> list[str]:
+    """The requests a run would send, as lines (secrets as placeholders); sends nothing."""
     base = scenario.target.base_url
     lines = [f"engine: GET {base}/ (reachability)"]
     for name, identity in scenario.identities.items():
@@ -105,14 +108,18 @@ def plan(scenario: Scenario, probes: Sequence[str]) -> list[str]:
             )
     for endpoint in scenario.endpoints:
         who = f" as {endpoint.identity}" if endpoint.identity else ""
-        lines.append(f"engine: {endpoint.method} {base}{endpoint.rendered_path} (baseline{who})")
+        url = endpoint_url(base, endpoint)
+        lines.append(f"engine: {endpoint.method} {url} (baseline{who})")
     for probe_id in probes:
         lines += REGISTRY[probe_id]().plan(scenario)
     lines.append(
         f"budget: at most {scenario.settings.max_requests} requests in all; scope: "
         f"{', '.join(sorted(scenario.target.scope_keys()))}"
     )
-    return lines
+    redactor = Redactor()
+    for name, value in (secrets or {}).items():
+        redactor.add_variable(name, value)
+    return [redactor.text(line) for line in lines]
 
 
 def execute(

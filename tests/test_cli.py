@@ -236,3 +236,53 @@ def test_a_scan_that_could_judge_nothing_exits_3(tmp_path: Path) -> None:
     assert any("request budget" in w for w in report["warnings"])
     assert any("tested nothing" in w for w in report["warnings"])
     assert hits.count == 1
+
+
+def test_text_no_file_can_hold_never_breaks_the_report(tmp_path: Path) -> None:
+    # A JSON key with an escaped lone surrogate parses into a string UTF-8 cannot encode.
+    async def sur(request: Request) -> Response:
+        body = '{"x\\ud800_password": "Abc12345!xyz", "note": "\\udfff"}'
+        return Response(body, media_type="application/json")
+
+    app = Starlette(routes=[Route("/api/{rest:path}", sur), Route("/", sur)])
+    with serve_asgi(app) as url:
+        path = write(tmp_path / "s.yaml", SCENARIO.format(url=url))
+        result = probe_cmd("run", str(path), "--out", "out", "--fail-on", "critical", cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
+    report = json.loads((tmp_path / "out" / "latest.json").read_text(encoding="utf-8"))
+    assert report["status"] == "complete"
+
+
+def test_a_base_url_given_as_a_variable_never_shows(tmp_path: Path) -> None:
+    hits = Hits()
+    with serve_asgi(counting_app(hits)) as url:
+        text = SCENARIO.replace("base_url: {url}/api", "base_url: ${{BU}}/api").format()
+        path = write(tmp_path / "v.yaml", text)
+        host = url.split("//", 1)[1]
+        dry = probe_cmd("run", str(path), "--var", f"BU={url}", "--dry-run", cwd=tmp_path)
+        result = probe_cmd(
+            "run", str(path), "--var", f"BU={url}", "--out", "out", "-vv", cwd=tmp_path
+        )
+    assert hits.count > 0
+    assert "${BU}/api/items/1" in dry.stdout
+    written = (tmp_path / "out" / "latest.json").read_text() + (
+        tmp_path / "out" / "latest.html"
+    ).read_text()
+    for text in (dry.stdout, result.stderr, written):
+        assert host not in text
+        assert url not in text
+
+
+def test_credentials_in_scenario_headers_count_as_authenticated(tmp_path: Path) -> None:
+    hits = Hits()
+    with serve_asgi(counting_app(hits)) as url:
+        text = SCENARIO.format(url=url).replace(
+            "  base_url:", "  headers: {Authorization: Bearer static-token-1}\n  base_url:"
+        )
+        path = write(tmp_path / "a.yaml", text)
+        probe_cmd("run", str(path), "--out", "out", "--only", "headers", cwd=tmp_path)
+    report = json.loads((tmp_path / "out" / "latest.json").read_text())
+    cache = [c for c in report["checks"] if c["check"] == "cache-control"]
+    assert cache
+    assert all(c["status"] != "skipped" for c in cache), cache

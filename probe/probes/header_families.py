@@ -173,8 +173,11 @@ def permissions(exchange: Exchange) -> Verdict:
 
 
 def cache(exchange: Exchange) -> Verdict:
-    """Cache-Control of an answer to an authenticated request."""
-    return judge_cache_control(values_named(_response(exchange).headers, "cache-control"))
+    """Cache-Control of an answer to an authenticated request (one with a body to cache)."""
+    response = _response(exchange)
+    if response.status == 204 or not response.body:
+        return Verdict(skipped="not applicable: the answer has no body to cache")
+    return judge_cache_control(values_named(response.headers, "cache-control"))
 
 
 def representative(exchanges: Sequence[Exchange]) -> tuple[Exchange, bool] | None:
@@ -224,7 +227,9 @@ def cache_outcome(endpoint: Endpoint, exchanges: Sequence[Exchange]) -> Outcome:
     if authenticated:
         return judge_one(authenticated, cache)
     if endpoint.identity is None:
-        return Outcome(CheckStatus.skipped, "not applicable: the endpoint is requested anonymously")
+        return Outcome(
+            CheckStatus.skipped, "not applicable: the endpoint is requested without credentials"
+        )
     statuses = sorted(
         {x.response.status for x in exchanges if x.response and "authenticated" in x.tags}
     )

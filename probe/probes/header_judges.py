@@ -313,7 +313,10 @@ def judge_json_content_type(
     """A JSON object or array served under a Content-Type that is not JSON."""
     essence = mime_essence(content_types[0] if content_types else None)
     # The type is checked first so that bodies already served as JSON are never parsed.
-    if is_json_mime(essence) or not looks_like_json(body, truncated):
+    # Vendor JSON types (application/x-amz-json-1.1, x-ndjson, jsonl) are JSON too: browsers
+    # neither render nor sniff them.
+    json_family = essence.startswith("application/") and "json" in essence
+    if is_json_mime(essence) or json_family or not looks_like_json(body, truncated):
         return None
     if not essence:
         detail = "a JSON body without Content-Type (browsers sniff it)"

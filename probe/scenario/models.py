@@ -33,6 +33,7 @@ from probe.scenario.values import (
     PositiveInt,
     StrictModel,
     Text,
+    check_header_value,
     check_headers,
     check_path,
     check_url,
@@ -190,8 +191,13 @@ class Identity(StrictModel):
     @field_validator("scheme")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        check_headers({"scheme": value})
-        return value
+        return check_header_value("scheme", value)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        # The token goes into a header line as it is.
+        return None if value is None else check_header_value("token", value)
 
     @model_validator(mode="after")
     def _one_source(self) -> Identity:

@@ -72,7 +72,8 @@ def _scope_problems(target: Target) -> list[tuple[Loc, str]]:
         return []
     key = host_key(target.base_url)
     host = key.rsplit(":", 1)[0]
-    if key in target.scope or host in target.scope:
+    # An IPv6 host may be listed with or without its brackets.
+    if {key, host, host.strip("[]")} & set(target.scope):
         return []
     return [
         (

@@ -38,13 +38,27 @@ Text = Annotated[str, BeforeValidator(_number_to_text)]
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
+#: Headers the HTTP layer writes itself; set by hand they break the framing of the request.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host", "connection"})
+
+
+def check_header_value(name: str, value: str) -> str:
+    """A header value must be printable ASCII (tabs allowed): no line break, NUL or accent."""
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError(f"the value of header {name!r} contains a line break or NUL")
+    if any(not (c == "\t" or " " <= c <= "~") for c in value):
+        raise ValueError(f"the value of header {name!r} holds characters outside printable ASCII")
+    return value
+
+
 def check_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Header names must be HTTP tokens and values free of CR, LF and NUL."""
+    """Header names must be HTTP tokens, not framing headers; values printable ASCII."""
     for name, value in headers.items():
         if not _TOKEN.fullmatch(name):
             raise ValueError(f"{name!r} is not a valid header name")
-        if any(c in value for c in "\r\n\0"):
-            raise ValueError(f"the value of header {name!r} contains a line break or NUL")
+        if name.lower() in FRAMING_HEADERS:
+            raise ValueError(f"header {name!r} is set by probe itself; remove it")
+        check_header_value(name, value)
     return headers
 
 

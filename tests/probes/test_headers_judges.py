@@ -763,3 +763,26 @@ def test_banner_elsewhere_is_new_only_and_named_by_its_url() -> None:
         ("GET /api/a/prb1-missing", "version-banner", Severity.low)
     ]
     assert elsewhere_hits([unknown], hits) == []
+
+
+@pytest.mark.parametrize(
+    "media",
+    ["application/x-amz-json-1.1", "application/x-ndjson", "application/jsonl"],
+)
+def test_vendor_json_types_are_json(media: str) -> None:
+    assert judge_json_content_type([media], b'{"a": 1}', False) is None
+
+
+def test_json_served_as_html_is_still_reported() -> None:
+    problem = judge_json_content_type(["text/html"], b'{"a": 1}', False)
+    assert problem is not None
+    assert problem.severity is Severity.medium
+
+
+@pytest.mark.parametrize(("status", "body"), [(204, b""), (200, b"")])
+def test_an_answer_without_a_body_needs_no_cache_control(status: int, body: bytes) -> None:
+    from probe.probes.header_families import cache
+
+    verdict = cache(answer(1, "http://127.0.0.1/api/ep", status=status, body=body))
+    assert verdict.skipped is not None
+    assert not verdict.problems

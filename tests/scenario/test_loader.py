@@ -211,3 +211,9 @@ def test_bare_numbers_are_text_where_text_is_expected(tmp_path: Path) -> None:
     text = BASE + "endpoints:\n  - path: /orders/{id}\n    path_params: {id: 1001}\n"
     loaded = _load(tmp_path, text)
     assert loaded.scenario.endpoints[0].rendered_path == "/orders/1001"
+
+
+def test_ipv6_scope_entries_may_omit_their_brackets(tmp_path: Path) -> None:
+    text = "name: t\ntarget:\n  base_url: http://[::1]:8000\n  scope: ['::1']\n"
+    loaded = _load(tmp_path, text)
+    assert loaded.scenario.target.scope == ["::1"]

@@ -366,6 +366,14 @@ CASES: list[tuple[str, str, int, str]] = [
         4,
         "base_url's host 127.0.0.1:8000 is not in scope",
     ),
+    ("framing-header", BASE + "  headers: {Content-Length: '5'}\n", 4, "set by probe itself"),
+    ("header-non-ascii", BASE + "  headers: {X-A: caf\u00e9}\n", 4, "outside printable ASCII"),
+    (
+        "token-crlf",
+        BASE + 'identities: {a: {token: "t0k\\r\\nX-Evil: 1"}}\n',
+        4,
+        "line break or NUL",
+    ),
     ("identity-header-bad", BASE + "identities: {a: {token: t0ken, header: 'X Y'}}\n", 4, "header"),
 ]
 
