@@ -3,7 +3,8 @@
 A match is news only when the normal answer lacks it (`NormalAnswers`: the endpoint's
 baseline, or for target-wide requests the random-path answer below the same root; only
 answers below 400 count). A hit is a match counted against a place: the endpoint, or the URL
-that gave the answer (`hit_of`). All hits of one rule become one finding (`grouped_found`).
+that gave the answer (`hit_of`). The hits of one rule become one finding, and the hits a judge
+marked as guesses a second one (`grouped_findings`), each with its own stable fingerprint.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from probe.exchange import Exchange
 from probe.findings import Confidence, Rule, Severity
 from probe.probes.base import Found, ProbeContext
+from probe.probes.secret_signatures import safe_text
 from probe.probes.signatures import (
     DEBUG_CONSOLE,
     DEBUG_PAGE,
@@ -28,6 +30,7 @@ _CONFIDENCE = {
     DEBUG_PAGE: Confidence.certain,
     INTERNAL_PATH: Confidence.tentative,
 }
+TENTATIVE_KEY = "tentative"
 _MAX_EVIDENCE = 3
 _MAX_AFFECTED = 20
 
@@ -112,10 +115,28 @@ def hit_of(exchange: Exchange, match: Match) -> Hit:
     return Hit(exchange.request.url, False, exchange, match)
 
 
-def grouped_found(rule: Rule, name: str, hits: list[Hit]) -> Found:
+def grouped_findings(rule: Rule, name: str, hits: list[Hit]) -> list[Found]:
+    """The hits of rule `name` as findings: the sure hits as one, and the hits a judge marked
+    tentative below the rule's own confidence (a Google key beside stored passwords) as
+    another, keyed `TENTATIVE_KEY`, so that a guess never rides in a sure finding."""
+    can_lower = _CONFIDENCE.get(name, Confidence.firm) is not Confidence.tentative
+    sure: list[Hit] = []
+    guesses: list[Hit] = []
+    for hit in hits:
+        lowered = can_lower and hit.match.confidence is Confidence.tentative
+        (guesses if lowered else sure).append(hit)
+    groups = ((sure, ""), (guesses, TENTATIVE_KEY))
+    return [grouped_found(rule, name, group, key=key) for group, key in groups if group]
+
+
+def grouped_found(rule: Rule, name: str, hits: list[Hit], *, key: str = "") -> Found:
     """All hits of rule `name` as one finding: the worst hit first, then the first hit of
-    each other signature, with one place as the endpoint or several as `affected`."""
-    places = list(dict.fromkeys(h.place for h in hits))
+    each other signature, with one place as the endpoint or several as `affected`.
+
+    The finding is grouped: its fingerprint stays the same as places join or leave. Text
+    from answers that UTF-8 cannot encode (lone surrogates) is shown escaped.
+    """
+    places, endpoints = _places(hits)
     worst = max(hits, key=lambda h: _strength(h, rule.severity))
     chosen = [worst] + [h for h in _first_per_signature(hits) if h is not worst]
     chosen = chosen[:_MAX_EVIDENCE]
@@ -125,19 +146,44 @@ def grouped_found(rule: Rule, name: str, hits: list[Hit]) -> Found:
         f"{'; '.join(labels)}: in {len(hits)} answer(s) on {_count(places, 'place')} "
         f"(requests: {', '.join(purposes[:6])}{', ...' if len(purposes) > 6 else ''})."
     )
-    single = len(places) == 1 and hits[0].is_endpoint
+    single = len(places) == 1 and places[0] in endpoints
     return Found(
         rule=rule,
-        detail=detail,
+        detail=safe_text(detail),
         exchanges=[h.exchange for h in chosen],
         endpoint=places[0] if single else None,
-        affected=[] if single else places[:_MAX_AFFECTED],
+        affected=[] if single else [safe_text(p) for p in places[:_MAX_AFFECTED]],
         grouped=True,
         severity=worst.match.severity or rule.severity,
         confidence=_confidence(name, worst.match),
-        excerpts={i: h.match.excerpt for i, h in enumerate(chosen)},
-        notes={i: _note(h) for i, h in enumerate(chosen)},
+        key=key,
+        excerpts={i: safe_text(h.match.excerpt) for i, h in enumerate(chosen)},
+        notes={i: safe_text(_note(h)) for i, h in enumerate(chosen)},
     )
+
+
+def _places(hits: list[Hit]) -> tuple[list[str], set[str]]:
+    """The distinct places of the hits, and which of them are endpoints. A URL that an
+    endpoint's own GET requests reached (a well-known path that is also an endpoint) counts
+    as that endpoint, so that one resource is never listed twice."""
+    by_url: dict[str, str] = {}
+    for hit in hits:
+        if hit.is_endpoint and hit.exchange.request.method == "GET":
+            by_url.setdefault(_resource(hit.exchange.request.url), hit.place)
+    places = []
+    for hit in hits:
+        place = hit.place
+        if not hit.is_endpoint and hit.exchange.request.method == "GET":
+            place = by_url.get(_resource(hit.exchange.request.url), place)
+        places.append(place)
+    endpoints = {h.place for h in hits if h.is_endpoint}
+    return list(dict.fromkeys(places)), endpoints
+
+
+def _resource(url: str) -> str:
+    """The URL without query, fragment and trailing slash."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _first_per_signature(hits: list[Hit]) -> list[Hit]:

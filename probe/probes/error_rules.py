@@ -147,9 +147,14 @@ RULES = (
             "secret, api_key, client_secret, private_key, ...) whose values look stored: a "
             "hash format, a key, a plain password (not a sentence, label, path, error code, "
             "mask or placeholder, nor a message under errors, labels or links), never an echo "
-            "of the request; every answer is read for PEM private keys. Fields public by "
-            "design (public_api_key) and flags or settings (has_password, "
-            "password_min_length) never count. Values are never copied into the report."
+            "of the request (compared on its decoded values; anything holding the scan's "
+            "marker is the probe's own payload); every answer is read for PEM private keys. "
+            "Validation rules, patterns, secret-store references (vault:, ARNs), key names "
+            "or ids, placeholders, keys public by design (public_api_key, pk_, phc_, "
+            "searchApiKey), a TOTP seed next to its otpauth:// URI, and flags or settings "
+            "(has_password, password_min_length) never count. Guesses (a Google AIza key, a "
+            "lone word under a password name) are a separate low, tentative finding. Values "
+            "are never copied into the report."
         ),
         remediation=(
             "Serialise responses through an explicit allow-list of fields; never return "

@@ -25,8 +25,9 @@ How it judges: every answer any probe gets (the baselines included) goes through
 judges of `error_signatures` (stack traces, framework debug pages, SQL errors, server file
 paths) and `secret_signatures`. Error text counts only when the normal answer lacks it: the
 endpoint's baseline, or for target-wide requests the random-path answer, when below 400.
-Secrets (see `secret_signatures`: stored credentials, not messages, labels or echoes of the
-request) and debug consoles count wherever they show. A 500 to one of the probe's own malformed
+Secrets (see `secret_signatures`: stored credentials, not messages, labels, echoes of the
+request's decoded values or the scan's own payloads) and debug consoles count wherever they
+show; sure secrets and guesses are two findings. A 500 to one of the probe's own malformed
 requests is an unhandled error when the baseline was answered below 500. Exposure paths are
 judged by their content, and not at all when the random path gets the same content.
 `error_hits` weighs the matches against the normal answers and groups them into findings.
@@ -35,7 +36,7 @@ judged by their content, and not at all when the random path gets the same conte
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
@@ -45,7 +46,7 @@ import anyio
 from probe.exchange import Exchange
 from probe.findings import CheckStatus, Confidence
 from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
-from probe.probes.error_hits import Hit, NormalAnswers, Reference, grouped_found, hit_of
+from probe.probes.error_hits import Hit, NormalAnswers, Reference, grouped_findings, hit_of
 from probe.probes.error_rules import PROBE_ID, RULES
 from probe.probes.error_signatures import is_binary, judge_views, unhandled_5xx
 from probe.probes.error_triggers import (
@@ -56,7 +57,8 @@ from probe.probes.error_triggers import (
     target_roots,
 )
 from probe.probes.exposure_signatures import EXPOSURES, Exposure
-from probe.probes.secret_signatures import find_secrets
+from probe.probes.secret_echoes import sent_by
+from probe.probes.secret_signatures import SecretField, secret_fields, secret_matches
 from probe.probes.signatures import (
     DEBUG_CONSOLE,
     DEBUG_PAGE,
@@ -81,6 +83,7 @@ class _State:
     """What the probe gathered during the scan."""
 
     matches: list[tuple[Exchange, list[Match]]] = field(default_factory=list)
+    secrets: list[tuple[Exchange, list[SecretField]]] = field(default_factory=list)
     answered: Counter[str] = field(default_factory=Counter)
     sent: dict[str, list[Exchange]] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)
@@ -111,9 +114,15 @@ class ErrorsProbe(Probe):
             return
         views = text_views(response.text(), response.content_type)
         matches = judge_views(views, exclude=unquote(exchange.request.url))
-        matches += find_secrets(views, status=response.status, sent=_sent_text(exchange))
         if matches:
             self._state.matches.append((exchange, matches))
+        # Secrets become matches in `conclude`, where the scan marker tells the probes' own
+        # payload apart; echoes of this request are left out now, while it is at hand.
+        if not views.is_json and "PRIVATE KEY" not in views.plain:
+            return
+        secrets = secret_fields(views, status=response.status, sent=sent_by(exchange.request))
+        if secrets:
+            self._state.secrets.append((exchange, secrets))
 
     # -- active --------------------------------------------------------------------------------
 
@@ -251,7 +260,7 @@ class ErrorsProbe(Probe):
         """Keep the matches that are news, add unhandled 500s, report and record checks."""
         normal = NormalAnswers(ctx, self._state.references)
         hits: dict[str, list[Hit]] = {}
-        for exchange, matches in self._state.matches:
+        for exchange, matches in self._all_matches(ctx):
             for match in matches:
                 if exchange.seq in self._state.exposed and match.rule not in _ALWAYS_NEWS:
                     continue  # the exposed-file finding already shows this answer
@@ -266,6 +275,14 @@ class ErrorsProbe(Probe):
                 self._report(ctx, name, rule_hits)
         for endpoint in ctx.scenario.endpoints:
             self._checks(ctx, endpoint, hits)
+
+    def _all_matches(self, ctx: ProbeContext) -> Iterator[tuple[Exchange, list[Match]]]:
+        """The judges' matches, then the secrets, without the scan's own payloads."""
+        yield from self._state.matches
+        for exchange, secrets in self._state.secrets:
+            matches = secret_matches(secrets, marker=ctx.marker)
+            if matches:
+                yield exchange, matches
 
     def _unhandled(self, ctx: ProbeContext) -> list[Hit]:
         found: list[Hit] = []
@@ -285,7 +302,8 @@ class ErrorsProbe(Probe):
         return found
 
     def _report(self, ctx: ProbeContext, name: str, hits: list[Hit]) -> None:
-        ctx.report(self.id, grouped_found(self.rule(name), name, hits))
+        for found in grouped_findings(self.rule(name), name, hits):
+            ctx.report(self.id, found)
 
     def _checks(self, ctx: ProbeContext, endpoint: Endpoint, hits: Mapping[str, list[Hit]]) -> None:
         label = endpoint.label
@@ -369,9 +387,3 @@ def _all_failed(sent: Sequence[Exchange]) -> str | None:
     if all(x.response is None for x in sent):
         return f"all {len(sent)} malformed requests failed: {sent[0].error}"
     return None
-
-
-def _sent_text(exchange: Exchange) -> str:
-    """What the request carried (URL and body): text found there in the answer is an echo."""
-    body = exchange.request.body or b""
-    return unquote(exchange.request.url) + "\n" + body[:65536].decode("utf-8", "replace")

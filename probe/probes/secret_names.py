@@ -2,7 +2,8 @@
 
 A name holds a secret when it ends like one (`password`, `password_hash`, `api_key`,
 `client_secret`, ...), compared without case or punctuation, and is neither a flag, setting or
-action about one (`has_password`, `forgot_password`) nor public by design (`public_api_key`).
+action about one (`has_password`, `forgot_password`) nor public by design (`public_api_key`,
+Algolia's search-only `searchApiKey`, a Google `browser_key`).
 An object named like `errors`, `labels` or `i18n` holds messages or UI text: there `password`
 names a form field, not its value. `secret_signatures` judges the values.
 """
@@ -44,6 +45,10 @@ _NOT_A_VALUE_WORDS = frozenset(
         "public", "publishable", "pub",
     }
 )  # fmt: skip
+# A name holding one of these words names a key made to be shipped to browsers (Algolia's
+# search-only key, a browser key), unless it also says the key can write.
+_PUBLIC_WORDS = frozenset({"public", "publishable", "search", "browser"})
+_PRIVILEGE_WORDS = frozenset({"admin", "write", "private", "secret", "master"})
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 # Objects whose fields are messages or UI text about a field, not the field's value.
 _MESSAGE_CONTAINERS = frozenset(
@@ -78,11 +83,11 @@ def secret_kind(key: str) -> str | None:
 
     Names are compared without case and punctuation (`passwordHash` = `password_hash`); a
     name that only starts with a secret word (`password_policy`), is a flag, setting or action
-    about one (`has_password`, `forgot_password`) or is public by design (`public_api_key`)
-    holds no secret.
+    about one (`has_password`, `forgot_password`) or is public by design (`public_api_key`,
+    `searchApiKey`) holds no secret.
     """
     words = _words(key)
-    if not words or words[0] in _NOT_A_VALUE_WORDS:
+    if not words or words[0] in _NOT_A_VALUE_WORDS or _public_by_design(words):
         return None
     name = _normal_key(key)
     if name.endswith(_HASH_SUFFIXES):
@@ -92,6 +97,11 @@ def secret_kind(key: str) -> str | None:
     if name.endswith(_PASSWORD_SUFFIXES) or name == "pwd":
         return "password"
     return None
+
+
+def _public_by_design(words: list[str]) -> bool:
+    named = set(words)
+    return bool(named & _PUBLIC_WORDS) and not named & _PRIVILEGE_WORDS
 
 
 def is_message_container(key: str) -> bool:

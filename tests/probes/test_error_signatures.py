@@ -23,6 +23,7 @@ from probe.probes import (
     exposure_signatures,
     secret_names,
     secret_signatures,
+    secret_values,
     trace_signatures,
 )
 from probe.probes import signatures as shared_signatures
@@ -715,9 +716,13 @@ def test_only_borderline_fields_give_a_tentative_low_match() -> None:
     assert match.label.startswith("Possible secrets in the response")
 
 
-def test_a_firm_field_outweighs_a_borderline_one() -> None:
-    [match] = _secrets({"a": {"password": "letmein"}, "b": {"password_hash": BCRYPT}})
+def test_a_firm_field_and_a_borderline_one_are_two_matches_the_firm_first() -> None:
+    # The guess is its own match: it must not ride inside the sure one as if proven.
+    match, guess = _secrets({"a": {"password": "letmein"}, "b": {"password_hash": BCRYPT}})
     assert (match.severity, match.confidence) == (Severity.high, FIRM)
+    assert match.key == "$.b.password_hash"
+    assert (guess.severity, guess.confidence) == (Severity.low, TENTATIVE)
+    assert guess.key == "$.a.password"
 
 
 def test_pem_private_key_in_any_body_is_a_secret() -> None:
@@ -884,6 +889,7 @@ def _module_patterns(module: ModuleType) -> list[re.Pattern[str]]:
         exposure_signatures,
         secret_signatures,
         secret_names,
+        secret_values,
         shared_signatures,
         trace_signatures,
     ],

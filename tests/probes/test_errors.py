@@ -27,6 +27,7 @@ from probe.probes.exposure_signatures import EXPOSURES
 from probe.report import Report
 from probe.scenario.models import Endpoint
 from tests.probes import apps_errors as apps
+from tests.probes import apps_secrets as secret_apps
 from tests.scan import rules, run, scenario
 from tests.servers import serve_asgi, serve_wsgi
 
@@ -272,6 +273,92 @@ def test_validation_messages_labels_links_and_public_keys_are_not_secrets() -> N
     assert 422 in signup
     assert rules(report) == []
     assert set(checks(report, "secrets").values()) == {CheckStatus.passed}
+
+
+# -- secrets: lookalikes, echoes, grouping -----------------------------------------------------
+
+SECRET = "errors.secret-in-response"
+LOOKALIKE_ENDPOINTS: list[dict[str, Any]] = [
+    {"name": "register", "method": "POST", "path": "/register",
+     "form": {"username": "bob", "password": "Sup3r!p&ss+w0rd"}},
+    {"name": "echo", "method": "POST", "path": "/echo",
+     "json": {"email": "a@b.test", "password": 'pa"ss99xx'}},
+    {"name": "echo-unicode", "method": "POST", "path": "/echo",
+     "json": {"email": "a@b.test", "password": "pässw0rd99"}},
+    # The password comes first: the long and special-character values replace it.
+    {"name": "echo-first", "method": "POST", "path": "/echo",
+     "json": {"password": "plainpass99x", "email": "a@b.test"}},
+    {"name": "kms", "path": "/kms"},
+    {"name": "search-config", "path": "/search-config"},
+    {"name": "form-rules", "path": "/form-rules"},
+    {"name": "form-config", "path": "/form-config"},
+    {"name": "references", "path": "/references"},
+    {"name": "totp", "path": "/totp"},
+    {"name": "config", "path": "/config.json"},
+]  # fmt: skip
+
+
+def _secret_findings(report: Report) -> list[Finding]:
+    return sorted((f for f in report.findings if f.rule == SECRET), key=lambda f: -f.severity.rank)
+
+
+def test_echoes_rules_references_key_names_and_public_keys_are_no_sure_secret() -> None:
+    with serve_asgi(secret_apps.lookalikes_app()) as url:
+        report = scan(url + "/api", LOOKALIKE_ENDPOINTS)
+    # Only the Google key is left, as a guess; the well-known /config.json request reaches
+    # the config endpoint's own URL, so it is one place, not two.
+    [guess] = _secret_findings(report)
+    assert (guess.severity, guess.confidence) == (Severity.low, Confidence.tentative)
+    assert guess.endpoint == "config"
+    assert guess.affected == []
+    assert "$.firebase.apiKey" in guess.detail
+    status = checks(report, "secrets")
+    assert status.pop("config") is CheckStatus.failed
+    assert set(status.values()) == {CheckStatus.passed}
+
+
+def test_stored_password_stays_high_and_the_google_key_is_a_finding_of_its_own() -> None:
+    endpoints = [*LOOKALIKE_ENDPOINTS, {"name": "me", "path": "/me"}]
+    with serve_asgi(secret_apps.lookalikes_app()) as url:
+        report = scan(url + "/api", endpoints, **NO_EXPOSURE)
+    sure, guess = _secret_findings(report)
+    assert (sure.severity, sure.confidence, sure.endpoint) == (
+        Severity.high,
+        Confidence.firm,
+        "me",
+    )
+    assert "apiKey" not in sure.detail
+    assert "$.password = [hidden: 14 characters] (plain password)" in sure.evidence[0].body_excerpt
+    assert (guess.severity, guess.confidence, guess.endpoint) == (
+        Severity.low,
+        Confidence.tentative,
+        "config",
+    )
+    assert sure.fingerprint != guess.fingerprint
+    assert secret_apps.STORED_PASSWORD not in json.dumps(report.model_dump(mode="json"))
+
+
+def test_grouped_secret_fingerprint_stays_when_endpoints_join() -> None:
+    me = {"name": "me", "path": "/me"}
+    user = {"name": "user", "path": "/users/1"}
+    with serve_asgi(secret_apps.lookalikes_app()) as url:
+        one = scan(url + "/api", [me], **NO_EXPOSURE)
+        two = scan(url + "/api", [me, user], **NO_EXPOSURE)
+    [alone] = _secret_findings(one)
+    [joined] = _secret_findings(two)
+    assert (alone.endpoint, alone.affected) == ("me", [])
+    assert (joined.endpoint, joined.affected) == (None, ["me", "user"])
+    assert alone.fingerprint == joined.fingerprint
+
+
+def test_lone_surrogate_in_a_json_name_never_reaches_the_report() -> None:
+    with serve_asgi(secret_apps.lookalikes_app()) as url:
+        report = scan(url + "/api", [{"name": "odd", "path": "/surrogate"}], **NO_EXPOSURE)
+    [secret] = _secret_findings(report)
+    text = json.dumps(report.model_dump(mode="json"), ensure_ascii=False)
+    text.encode("utf-8")  # raises on a lone surrogate
+    assert "x\\ud800_password" in secret.detail
+    assert secret.parameter is None
 
 
 # -- what may be replayed ----------------------------------------------------------------------
