@@ -114,6 +114,10 @@ class Target(StrictModel):
         for entry in value:
             if "/" in entry or not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", entry):
                 raise ValueError(f"scope entries are host or host:port, got {entry!r}")
+            # host:port (or [v6]:port); a bare IPv6 address has several colons and no port.
+            port = entry.rsplit(":", 1)[1] if entry.count(":") == 1 or "]:" in entry else None
+            if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(f"scope entry {entry!r} has an invalid port {port!r}")
         return [entry.lower() for entry in value]
 
     @property
@@ -191,13 +195,13 @@ class Identity(StrictModel):
     @field_validator("scheme")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        return check_header_value("scheme", value)
+        return check_header_value("", value, what="the scheme")
 
     @field_validator("token")
     @classmethod
     def _token(cls, value: str | None) -> str | None:
         # The token goes into a header line as it is.
-        return None if value is None else check_header_value("token", value)
+        return None if value is None else check_header_value("", value, what="the token")
 
     @model_validator(mode="after")
     def _one_source(self) -> Identity:

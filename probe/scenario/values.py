@@ -42,12 +42,16 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host", "connection"})
 
 
-def check_header_value(name: str, value: str) -> str:
-    """A header value must be printable ASCII (tabs allowed): no line break, NUL or accent."""
+def check_header_value(name: str, value: str, *, what: str | None = None) -> str:
+    """A header value must be printable ASCII (tabs allowed): no line break, NUL or accent.
+
+    `what` names the value in the message when it is not a header of its own (a token).
+    """
+    shown = what or f"the value of header {name!r}"
     if any(c in value for c in "\r\n\0"):
-        raise ValueError(f"the value of header {name!r} contains a line break or NUL")
+        raise ValueError(f"{shown} contains a line break or NUL")
     if any(not (c == "\t" or " " <= c <= "~") for c in value):
-        raise ValueError(f"the value of header {name!r} holds characters outside printable ASCII")
+        raise ValueError(f"{shown} holds characters outside printable ASCII")
     return value
 
 

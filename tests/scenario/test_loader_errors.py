@@ -366,6 +366,7 @@ CASES: list[tuple[str, str, int, str]] = [
         4,
         "base_url's host 127.0.0.1:8000 is not in scope",
     ),
+    ("scope-bad-port", BASE + "  scope: ['127.0.0.1:abc']\n", 4, "invalid port 'abc'"),
     ("framing-header", BASE + "  headers: {Content-Length: '5'}\n", 4, "set by probe itself"),
     ("header-non-ascii", BASE + "  headers: {X-A: caf\u00e9}\n", 4, "outside printable ASCII"),
     (
