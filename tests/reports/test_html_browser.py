@@ -52,11 +52,12 @@ CHROMIUM_ARGS = [
 SCREENSHOT_ENV = "PROBE_REPORT_SCREENSHOT"
 
 #: Every element the template itself writes; anything else in the DOM was injected.
-TEMPLATE_TAGS = frozenset(
-    "html head meta title style body header main footer nav section article div span p "  # noqa: SIM905
+_TEMPLATE_TAG_NAMES = (
+    "html head meta title style body header main footer nav section article div span p "
     "h1 h2 h3 h4 dl dt dd ul li a code pre em i b strong details summary "
-    "table thead tbody tr th td svg text rect".split()
+    "table thead tbody tr th td svg text rect"
 )
+TEMPLATE_TAGS = frozenset(_TEMPLATE_TAG_NAMES.split())
 
 BANNER = "<script>window.__pwned=1</script>"
 POWERED = '"><img src=x onerror=window.__pwned=2>'
