@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,10 @@ from probe import __version__
 from probe.errors import ProbeError, UsageError, UserError
 from probe.findings import Severity
 from probe.redact import Redactor
+
+if TYPE_CHECKING:
+    from probe.runner import Outcome, RunOptions
+    from probe.scenario.loader import LoadedScenario
 
 app = typer.Typer(
     name="probe",
@@ -115,8 +119,6 @@ def run(
 ) -> None:
     """Scan the API a scenario describes and write the reports."""
     from probe import runner
-    from probe.console import make_progress
-    from probe.reports import console_summary
     from probe.scenario.loader import load_scenario
 
     handler = _configure_logging(verbose)
@@ -128,15 +130,7 @@ def run(
         for line in runner.plan(loaded.scenario, probes, loaded.secrets):
             typer.echo(line)
         raise typer.Exit(0)
-    progress = make_progress(quiet=quiet)
-    try:
-        outcome = runner.execute(loaded, options, progress, log_handler=handler)
-    finally:
-        progress.close()
-    if not quiet:
-        typer.echo(console_summary(outcome.report), err=True)
-        for path in outcome.paths:
-            typer.echo(f"report: {path}", err=True)
+    outcome = _scan(loaded, options, quiet=quiet, handler=handler)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -197,10 +191,8 @@ def demo(
 ) -> None:
     """Start the bundled weak demo API on 127.0.0.1, scan it, write the reports, stop it."""
     from probe import runner
-    from probe.console import make_progress
     from probe.demo import DEMO_VARIABLES, demo_scenario_path, serve_demo
     from probe.report import ScanStatus
-    from probe.reports import console_summary
     from probe.scenario.loader import load_scenario
 
     handler = _configure_logging(0)
@@ -225,19 +217,29 @@ def demo(
         # The demo's throwaway local URL is no secret; its passwords stay redacted.
         public = {k: v for k, v in loaded.secrets.items() if k != "DEMO_URL"}
         loaded = dataclasses.replace(loaded, secrets=public)
-        progress = make_progress(quiet=quiet)
-        try:
-            outcome = runner.execute(
-                loaded, runner.RunOptions(out=out), progress, log_handler=handler
-            )
-        finally:
-            progress.close()
-    if not quiet:
-        typer.echo(console_summary(outcome.report), err=True)
-        for report_path in outcome.paths:
-            typer.echo(f"report: {report_path}", err=True)
+        outcome = _scan(loaded, runner.RunOptions(out=out), quiet=quiet, handler=handler)
     status = outcome.report.status
     raise typer.Exit(0 if status is ScanStatus.complete else outcome.exit_code or 1)
+
+
+def _scan(
+    loaded: LoadedScenario, options: RunOptions, *, quiet: bool, handler: logging.Handler
+) -> Outcome:
+    """Run the scan with progress on stderr, then print the summary and the report paths."""
+    from probe import runner
+    from probe.console import make_progress
+    from probe.reports import console_summary
+
+    progress = make_progress(quiet=quiet)
+    try:
+        outcome = runner.execute(loaded, options, progress, log_handler=handler)
+    finally:
+        progress.close()
+    if not quiet:
+        typer.echo(console_summary(outcome.report), err=True)
+        for path in outcome.paths:
+            typer.echo(f"report: {path}", err=True)
+    return outcome
 
 
 def _traceback_if_debug() -> None:

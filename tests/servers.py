@@ -1,4 +1,4 @@
-"""Real HTTP servers on 127.0.0.1 for tests: uvicorn for ASGI apps, Werkzeug for WSGI apps.
+"""Real servers on 127.0.0.1 for tests: uvicorn (ASGI), Werkzeug (WSGI), and a raw socket.
 
 Each server binds port 0 (a free port chosen by the OS), runs in a thread, and stops when the
 context manager exits.
@@ -39,3 +39,37 @@ def free_port() -> int:
     with loopback_socket() as sock:
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def serve_raw(answer: bytes, limit: int | None = None) -> Iterator[str]:
+    """A socket server that answers every request with `answer`, bytes exactly as given.
+
+    With `limit`, it dies after that many connections: nothing listens on its port any more.
+    """
+    listener = loopback_socket()
+    listener.listen()
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def serve() -> None:
+        served = 0
+        while not stop.is_set() and (limit is None or served < limit):
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+            served += 1
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()

@@ -22,17 +22,14 @@ from probe.engine import Scan
 from probe.errors import ScanAbort
 from probe.exchange import Exchange
 from probe.findings import CheckStatus
-from probe.probes.base import Probe, ProbeContext, RequestSpec
+from probe.probes.base import ProbeContext, RequestSpec
 from probe.report import Report, ScanStatus
-from probe.scenario.models import Scenario
-from tests.scan import scenario
-from tests.servers import free_port, serve_asgi, serve_wsgi
-from tests.test_http import serve_raw
+from tests.scan import ScriptFn, run_scan, scenario
+from tests.servers import free_port, serve_asgi, serve_raw, serve_wsgi
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-ScriptFn = Callable[[ProbeContext], Awaitable[None]]
 
 
 @dataclass
@@ -75,26 +72,6 @@ class Target:
         finally:
             with self.lock:
                 self.in_flight -= 1
-
-
-class Script(Probe):
-    """A test-only probe whose `run` is the given coroutine function."""
-
-    id = "script"
-    title = "test script"
-
-    def __init__(self, script: ScriptFn) -> None:
-        self.script = script
-
-    async def run(self, ctx: ProbeContext) -> None:
-        """Run the test's script."""
-        await self.script(ctx)
-
-
-def run_scan(scn: Scenario, script: ScriptFn | None = None) -> tuple[Scan, Report]:
-    extra: Sequence[Probe] = [Script(script)] if script else []
-    scan = Scan(scn, probes=[], extra_probes=extra)
-    return scan, anyio.run(scan.run)
 
 
 async def get(ctx: ProbeContext, url: str) -> Exchange:

@@ -7,13 +7,10 @@ memory and time a request costs the client are measured, not assumed.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -23,7 +20,7 @@ from probe.exchange import Exchange
 from probe.http import BodyReader, ScanClient, in_scope, parse_scope, target_of
 from probe.probes.base import RequestSpec
 from probe.scenario.models import Settings, host_key
-from tests.servers import serve_asgi
+from tests.servers import serve_asgi, serve_raw
 
 MiB = 1 << 20
 CHUNK = b"x" * 65536  # one buffer, sent again and again: the server never holds the body
@@ -125,41 +122,6 @@ async def cookies(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [(b"set-cookie", b"session=abcdefghijklmnopqrstuvwxyz; Path=/; HttpOnly")]
     await _start(send, headers)
     await _body(send, b"ok")
-
-
-@contextmanager
-def serve_raw(answer: bytes, limit: int | None = None) -> Iterator[str]:
-    """A socket server that answers every request with `answer`, bytes exactly as given.
-
-    With `limit`, it dies after that many connections: nothing listens on its port any more.
-    """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.05)
-    stop = threading.Event()
-
-    def serve() -> None:
-        served = 0
-        while not stop.is_set() and (limit is None or served < limit):
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
-            served += 1
-        listener.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        listener.close()
 
 
 # -- client -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,19 +21,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from probe import identities
-from probe.engine import Scan
 from probe.exchange import Exchange
 from probe.findings import CheckResult, CheckStatus
 from probe.identities import dig, renewal_schedule, token_expiry
-from probe.probes.base import Probe, ProbeContext, RequestSpec
+from probe.probes.base import ProbeContext, RequestSpec
 from probe.report import Report, ScanStatus
-from probe.scenario.models import Scenario
-from tests.scan import scenario
+from tests.scan import run_scan, scenario
 from tests.servers import serve_asgi
 
 SECRET = "test-signing-secret-0123456789abcdef"
 PASSWORD = "correct horse battery staple"
-ScriptFn = Callable[[ProbeContext], Awaitable[None]]
 
 
 @dataclass
@@ -106,20 +103,6 @@ def base(api: AuthApi) -> Iterator[str]:
         yield url
 
 
-class Script(Probe):
-    """A test-only probe whose `run` is the given coroutine function."""
-
-    id = "script"
-    title = "test script"
-
-    def __init__(self, script: ScriptFn) -> None:
-        self.script = script
-
-    async def run(self, ctx: ProbeContext) -> None:
-        """Run the test's script."""
-        await self.script(ctx)
-
-
 def bob(password: str = PASSWORD) -> dict[str, Any]:
     login = {
         "path": "/auth/login",
@@ -128,11 +111,6 @@ def bob(password: str = PASSWORD) -> dict[str, Any]:
         "refresh_path": "refresh_token",
     }
     return {"login": login}
-
-
-def run_scan(scn: Scenario, script: ScriptFn | None = None) -> tuple[Scan, Report]:
-    scan = Scan(scn, probes=[], extra_probes=[Script(script)] if script else [])
-    return scan, anyio.run(scan.run)
 
 
 def engine_checks(report: Report, check: str) -> list[CheckResult]:
