@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -17,8 +18,9 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import BaseModel
 
-from probe.errors import NoCredentials
-from probe.events import CheckDone, EventSink, FindingAdded
+from probe.burst import Burst
+from probe.errors import NoCredentials, RequestRefused
+from probe.events import CheckDone, EventSink, FindingAdded, Notice
 from probe.evidence import build_evidence, curl_command
 from probe.exchange import Exchange
 from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
@@ -27,6 +29,7 @@ from probe.identities import Identities
 from probe.probes.base import Found, RequestSpec
 from probe.redact import CREDENTIAL_HEADERS, Redactor
 from probe.scenario.models import Endpoint, Scenario
+from probe.tls import TlsFacts, handshake
 
 ENGINE = "engine"
 # Cookie values the target sets are learnt as secrets (session ids echoed in bodies); short
@@ -240,6 +243,57 @@ class ScanContext:
     def exchanges(self) -> Sequence[Exchange]:
         """Every exchange so far."""
         return self._exchanges
+
+    def notice(self, message: str) -> None:
+        """Show a redacted line on the progress display."""
+        self._events(Notice(self.redactor.text(message)))
+
+    async def burst(
+        self,
+        spec: RequestSpec,
+        count: int,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint,
+        identity: str | None = None,
+    ) -> Burst:
+        """Send `count` copies of a request released together; see `ProbeContext.burst`."""
+        tags = frozenset({"burst"})
+        if identity is not None:
+            line = await self.identities.header(identity, self._login_sender)
+            if line is None:
+                reason = f"identity {identity!r} has no working credentials"
+                return Burst(shots=(), opened=0, error=f"refused: {reason}")
+            spec = spec.with_headers(line)
+            tags |= {"authenticated"}
+        elif self._scenario_credentials(endpoint):
+            tags |= {"authenticated"}
+        return await self.client.burst(
+            spec, count, probe=probe, purpose=purpose, endpoint=endpoint.label, tags=tags
+        )
+
+    async def tls_handshake(
+        self,
+        url: str,
+        *,
+        probe: str,
+        purpose: str,
+        minimum: ssl.TLSVersion | None = None,
+        maximum: ssl.TLSVersion | None = None,
+    ) -> TlsFacts:
+        """One guarded TLS handshake with the URL's host; see `ProbeContext.tls_handshake`."""
+        try:
+            await self.client.admit(url)
+        except RequestRefused as refused:
+            return TlsFacts.failed(f"refused: {refused}")
+        return await handshake(
+            url,
+            verify=self.scenario.target.verify_tls,
+            minimum=minimum,
+            maximum=maximum,
+            timeout=self.scenario.settings.timeout,
+        )
 
     # -- hooks of the identities and the client -----------------------------------------------
 

@@ -151,7 +151,7 @@ class Scan(ScanContext):
                 )
                 self.warnings.append(message)
                 self.check(ENGINE, "login", None, CheckStatus.error, message)
-                self._notice(message)
+                self.notice(message)
             elif state.spec.login is not None:
                 self.check(ENGINE, "login", None, CheckStatus.passed, f"{state.name} logged in")
         self._events(PhaseStarted("baselines"))
@@ -159,7 +159,12 @@ class Scan(ScanContext):
         self._events(PhaseStarted("probes: " + ", ".join(p.id for p in self.probes)))
         async with anyio.create_task_group() as group:
             for probe in self.probes:
-                group.start_soon(self._run_probe, probe)
+                if not probe.runs_last:
+                    group.start_soon(self._run_probe, probe)
+        for probe in self.probes:
+            if probe.runs_last:
+                self._events(PhaseStarted(f"probes: {probe.id} (alone, last)"))
+                await self._run_probe(probe)
 
     def _conclude(self) -> None:
         for probe in self.probes:
@@ -215,7 +220,7 @@ class Scan(ScanContext):
                 "credentials"
             )
             self.warnings.append(message)
-            self._notice(message)
+            self.notice(message)
             self.check(ENGINE, "auth-health", endpoint, CheckStatus.error, message)
         elif response is not None:
             self.check(
@@ -229,7 +234,7 @@ class Scan(ScanContext):
     def _renewal_problems(self) -> None:
         for problem in self.identities.problems:
             self.warnings.append(problem)
-            self._notice(problem)
+            self.notice(problem)
             self.check(ENGINE, "login", None, CheckStatus.error, problem)
 
     def _auth_health(self) -> None:
@@ -279,9 +284,6 @@ class Scan(ScanContext):
         self._events(RequestDone(self.client.sent, self.scenario.settings.max_requests))
         for probe in self.probes:
             self._guarded(probe, "observe", lambda p=probe: p.observe(exchange))
-
-    def _notice(self, message: str) -> None:
-        self._events(Notice(self.redactor.text(message)))
 
     def _build_report(self, started: datetime, status: ScanStatus) -> Report:
         findings = sorted(

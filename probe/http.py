@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from probe import __version__
+from probe.burst import Burst, Shot, send_burst
 from probe.errors import BudgetExhausted, CircuitOpen, OutOfScope, RequestRefused
 from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.http_body import BodyReader
@@ -171,6 +172,7 @@ class ScanClient:
         self._seq = 0
         limits = httpx.Limits(max_connections=settings.concurrency * 2)
         tls = ssl_context(verify)
+        self._tls = tls
         # Requests go straight to the transport; the client only builds them (timeouts
         # included). httpx's client would parse every Location header (a hostile one raises
         # InvalidURL even when not following) and keep a cookie jar, so that a cookie set for
@@ -301,6 +303,68 @@ class ScanClient:
             purpose,
         )
         return self._record(*args, response, error)
+
+    async def admit(self, url: str, count: int = 1, *, paced: bool = True) -> None:
+        """Reserve `count` requests to `url` made outside `send` (handshakes, bursts).
+
+        Checks the scope, the breaker and the budget, and waits for the politeness limiter
+        when `paced`; raises RequestRefused.
+        """
+        self._guard_scope(url)
+        self.breaker.guard()
+        self.budget.check(count)
+        if paced:
+            async with self._limit:
+                await self.pacer.wait()
+            self.breaker.guard()
+        self.budget.take(count)
+
+    async def burst(
+        self,
+        spec: RequestSpec,
+        count: int,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: str,
+        identity: str | None = None,
+        tags: frozenset[str] = frozenset(),
+    ) -> Burst:
+        """Send `count` copies of a request released together, each recorded as an exchange.
+
+        Shots do not feed the circuit breaker one by one: a limiter answering 503 to a burst
+        is what the rate_limit probe looks for, not a dying target. A burst none of whose
+        requests got an answer counts as one failure.
+        """
+        headers = self._headers(spec)
+        args = (spec, headers, probe, purpose, endpoint, identity, tags)
+        try:
+            if count > self.settings.burst_cap:
+                raise BudgetExhausted(
+                    f"a burst of {count} is above settings.burst_cap ({self.settings.burst_cap})"
+                )
+            await self.admit(spec.url, count, paced=False)
+        except RequestRefused as refused:
+            self._refused(args, refused)
+            return Burst(shots=(), opened=0, error=f"refused: {refused}")
+        raw, opened = await send_burst(
+            spec.method,
+            spec.url,
+            headers,
+            spec.content,
+            count,
+            verify=self._tls,
+            timeout=self.settings.timeout,
+            body_cap=self.settings.body_cap,
+        )
+        shots = tuple(
+            Shot(self._record(*args, r.response, r.error), r.sent, r.received) for r in raw
+        )
+        if raw and all(r.response is None for r in raw):
+            self.breaker.record(failed=True, what=f"burst: {raw[0].error}")
+        elif raw:
+            self.breaker.record(failed=False, what="burst")
+        return Burst(shots=shots, opened=opened)
 
     def _guard_scope(self, url: str) -> None:
         target = target_of(url)

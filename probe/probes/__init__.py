@@ -5,7 +5,9 @@ from __future__ import annotations
 from probe.probes.base import Probe
 from probe.probes.errors import ErrorsProbe
 from probe.probes.headers import HeadersProbe
-from probe.probes.planned import AccessProbe, HttpsProbe, InjectionProbe, JwtProbe, RateLimitProbe
+from probe.probes.https import HttpsProbe
+from probe.probes.planned import AccessProbe, InjectionProbe, JwtProbe
+from probe.probes.rate_limit import RateLimitProbe
 
 REGISTRY: dict[str, type[Probe]] = {
     probe.id: probe

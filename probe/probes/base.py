@@ -8,15 +8,20 @@ dead target: a failed request becomes an `error` check through `ProbeContext.che
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
 from probe.exchange import Exchange
 from probe.findings import CheckStatus, Confidence, Rule, Severity
 from probe.scenario.models import Endpoint, Scenario
+
+if TYPE_CHECKING:  # the network modules import RequestSpec from here
+    from probe.burst import Burst
+    from probe.tls import TlsFacts
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,40 @@ class ProbeContext(Protocol):
         """Every exchange of the scan so far, in order."""
         ...
 
+    def notice(self, message: str) -> None:
+        """Show a line on the progress display (a long wait, say); it is not in the report."""
+        ...
+
+    async def burst(
+        self,
+        spec: RequestSpec,
+        count: int,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint,
+        identity: str | None = None,
+    ) -> Burst:
+        """Send `count` copies of a request at once, released together (see `probe.burst`).
+
+        The whole burst is checked against the scope, the burst cap and the budget before any
+        connection opens; a refused burst comes back with `error` set and no shots.
+        """
+        ...
+
+    async def tls_handshake(
+        self,
+        url: str,
+        *,
+        probe: str,
+        purpose: str,
+        minimum: ssl.TLSVersion | None = None,
+        maximum: ssl.TLSVersion | None = None,
+    ) -> TlsFacts:
+        """One TLS handshake with the URL's host (SNI set to its name), through the scope guard
+        and the budget; never raises for network trouble (see `probe.tls`)."""
+        ...
+
 
 class Probe:
     """Base of every probe. Subclasses set the class attributes and override what they need."""
@@ -155,6 +194,9 @@ class Probe:
     rules: ClassVar[tuple[Rule, ...]] = ()
     #: False for probes whose checks a later release adds; they report `skipped`.
     implemented: ClassVar[bool] = True
+    #: True for probes that run alone after every other probe's `run` has finished (a burst
+    #: leaves an endpoint, or the scanner's address, limited for a while).
+    runs_last: ClassVar[bool] = False
 
     def plan(self, scenario: Scenario) -> list[str]:
         """Lines describing what `run` would send, for `probe run --dry-run`."""

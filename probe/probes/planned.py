@@ -22,20 +22,6 @@ class _Planned(Probe):
         )
 
 
-class HttpsProbe(_Planned):
-    """Plain-HTTP redirects and the TLS set-up (planned)."""
-
-    id = "https"
-    title = "HTTPS redirects and TLS"
-
-
-class RateLimitProbe(_Planned):
-    """Rate-limit enforcement under bursts (planned)."""
-
-    id = "rate_limit"
-    title = "Rate limiting under bursts"
-
-
 class JwtProbe(_Planned):
     """Expired, forged and weakly signed tokens (planned)."""
 
