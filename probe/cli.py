@@ -200,23 +200,31 @@ def demo(
     if not serve:
         runner.check_out(out)
     if serve:
-        with serve_demo() as url:
-            typer.echo(f"demo API running at {url} (127.0.0.1 only); Ctrl-C stops it", err=True)
-            typer.echo(url)
-            for name, value in DEMO_VARIABLES.items():
+        with serve_demo() as servers:
+            typer.echo(
+                f"demo API running at {servers.url}, its cleartext twin at {servers.http_url} "
+                "(127.0.0.1 only); Ctrl-C stops it",
+                err=True,
+            )
+            typer.echo(servers.url)
+            for name, value in servers.variables().items():
                 typer.echo(f"{name}={value}", err=True)
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 raise typer.Exit(0) from None
-    with serve_demo() as url:
+    with serve_demo() as servers:
         if not quiet:
-            typer.echo(f"demo API running at {url} (127.0.0.1 only)", err=True)
-        loaded = load_scenario(path, variables={"DEMO_URL": url, **DEMO_VARIABLES})
-        # The demo's throwaway local URL is no secret; its passwords stay redacted.
-        public = {k: v for k, v in loaded.secrets.items() if k != "DEMO_URL"}
-        loaded = dataclasses.replace(loaded, secrets=public)
+            typer.echo(
+                f"demo API running at {servers.url} and {servers.http_url} (127.0.0.1 only)",
+                err=True,
+            )
+        loaded = load_scenario(path, variables=servers.variables())
+        # The demo's throwaway local URLs and CA file are no secret; its passwords stay
+        # redacted.
+        passwords = {k: v for k, v in loaded.secrets.items() if k in DEMO_VARIABLES}
+        loaded = dataclasses.replace(loaded, secrets=passwords)
         outcome = _scan(loaded, runner.RunOptions(out=out), quiet=quiet, handler=handler)
     status = outcome.report.status
     raise typer.Exit(0 if status is ScanStatus.complete else outcome.exit_code or 1)

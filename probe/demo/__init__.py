@@ -1,15 +1,22 @@
-"""Serves the bundled weak demo API on 127.0.0.1 for `probe demo`."""
+"""Serves the bundled weak demo API on 127.0.0.1 for `probe demo`.
+
+The API is served over HTTPS with a certificate from a throwaway CA made for this run (trustme),
+and, as its weak plain-HTTP twin, over cleartext HTTP on a second port.
+"""
 
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import trustme
 import uvicorn
 
 from probe.demo.app import USERS, create_app
@@ -68,6 +75,47 @@ def serve_on_loopback(app: Any, **config: Any) -> Iterator[str]:
         sock.close()
 
 
-def serve_demo() -> AbstractContextManager[str]:
-    """Run the demo API on a free port of 127.0.0.1; yields its URL and stops it afterwards."""
-    return serve_on_loopback(create_app(), server_header=False)
+@dataclass(frozen=True)
+class DemoServers:
+    """Where the running demo API is.
+
+    Attributes:
+        url: The API over HTTPS (https://127.0.0.1:PORT).
+        http_url: The same API over cleartext HTTP on another port: the weak twin.
+        ca_path: PEM file of the throwaway CA that signed the HTTPS certificate.
+    """
+
+    url: str
+    http_url: str
+    ca_path: Path
+
+    def variables(self) -> dict[str, str]:
+        """The variables scenarios/demo.yaml needs."""
+        return {
+            "DEMO_URL": self.url,
+            "DEMO_HTTP_URL": self.http_url,
+            "DEMO_CA": str(self.ca_path),
+            **DEMO_VARIABLES,
+        }
+
+
+@contextmanager
+def serve_demo() -> Iterator[DemoServers]:
+    """Run the demo API on two free ports of 127.0.0.1 (HTTPS and its cleartext twin).
+
+    The CA and the certificate live in a temporary folder removed when the servers stop.
+    """
+    ca = trustme.CA(organization_name="probe demo CA")
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    app = create_app()
+    with tempfile.TemporaryDirectory(prefix="probe-demo-") as folder:
+        ca_path = Path(folder) / "demo-ca.pem"
+        key_path = Path(folder) / "demo-server.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        leaf.private_key_and_cert_chain_pem.write_to_path(str(key_path))
+        tls = {"ssl_certfile": str(key_path), "ssl_keyfile": str(key_path)}
+        with (
+            serve_on_loopback(app, server_header=False, **tls) as url,
+            serve_on_loopback(app, server_header=False) as http_url,
+        ):
+            yield DemoServers(url, http_url, ca_path)
