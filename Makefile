@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: setup
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks burst
 
 golden: setup
 	PROBE_REGEN_GOLDEN=1 $(BIN)/pytest tests/reports -q

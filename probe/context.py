@@ -78,6 +78,7 @@ class ScanContext:
             base_headers=dict(target.headers),
             on_exchange=self._observe,
             transport=transport,
+            secure_base=target.base_url.startswith("https://"),
         )
         self.identities = Identities(scenario.identities, target.base_url, self.redactor)
 
@@ -263,14 +264,30 @@ class ScanContext:
         if identity is not None:
             line = await self.identities.header(identity, self._login_sender)
             if line is None:
-                reason = f"identity {identity!r} has no working credentials"
-                return Burst(shots=(), opened=0, error=f"refused: {reason}")
+                # As in `send_chain`: without its credentials the burst would test an
+                # anonymous caller; the refusal is on the record, nothing is sent.
+                refused = NoCredentials(f"identity {identity!r} has no working credentials")
+                self.client.refuse(
+                    spec,
+                    refused,
+                    probe=probe,
+                    purpose=purpose,
+                    endpoint=endpoint.label,
+                    identity=identity,
+                )
+                return Burst(shots=(), opened=0, error=f"refused: {refused}")
             spec = spec.with_headers(line)
             tags |= {"authenticated"}
         elif self._scenario_credentials(endpoint):
             tags |= {"authenticated"}
         return await self.client.burst(
-            spec, count, probe=probe, purpose=purpose, endpoint=endpoint.label, tags=tags
+            spec,
+            count,
+            probe=probe,
+            purpose=purpose,
+            endpoint=endpoint.label,
+            identity=identity,
+            tags=tags,
         )
 
     async def tls_handshake(
@@ -279,6 +296,7 @@ class ScanContext:
         *,
         probe: str,
         purpose: str,
+        verify: bool = True,
         minimum: ssl.TLSVersion | None = None,
         maximum: ssl.TLSVersion | None = None,
     ) -> TlsFacts:
@@ -289,7 +307,7 @@ class ScanContext:
             return TlsFacts.failed(f"refused: {refused}")
         return await handshake(
             url,
-            verify=self.scenario.target.verify_tls,
+            verify=self.scenario.target.verify_tls if verify else False,
             minimum=minimum,
             maximum=maximum,
             timeout=self.scenario.settings.timeout,

@@ -53,6 +53,10 @@ _AUTH_FAILURE_SHARE = 0.5
 _AUTH_MIN_SAMPLES = 4
 
 
+# What the transport's error says when verification refused the server's certificate.
+_CERTIFICATE_REFUSED = "CERTIFICATE_VERIFY_FAILED"
+
+
 class Scan(ScanContext):
     """One scan of one scenario: runs the phases over the `ScanContext` the probes see."""
 
@@ -79,6 +83,7 @@ class Scan(ScanContext):
         self.probes: list[Probe] = [REGISTRY[p]() for p in ids] + list(extra_probes)
         self.warnings: list[str] = []
         self._interrupted = False
+        self._not_run: set[str] = set()
 
     # -- running ------------------------------------------------------------------------------
 
@@ -139,7 +144,9 @@ class Scan(ScanContext):
 
     async def _phases(self) -> None:
         self._events(PhaseStarted("reachability"))
-        await self._reachability()
+        if not await self._reachability():
+            await self._certificate_refused_phase()
+            return
         self._events(PhaseStarted("login"))
         await self.identities.resolve(self._login_sender)
         for state in self.identities.states.values():
@@ -166,23 +173,56 @@ class Scan(ScanContext):
                 self._events(PhaseStarted(f"probes: {probe.id} (alone, last)"))
                 await self._run_probe(probe)
 
+    async def _certificate_refused_phase(self) -> None:
+        """Only the probes that judge TLS run; every other probe says why it did not."""
+        able = [p for p in self.probes if p.runs_on_refused_certificate]
+        self._events(PhaseStarted("probes: " + ", ".join(p.id for p in able)))
+        for probe in self.probes:
+            if probe.runs_on_refused_certificate:
+                await self._run_probe(probe)
+            else:
+                self._not_run.add(probe.id)
+                self.check(
+                    probe.id,
+                    "run",
+                    None,
+                    CheckStatus.skipped,
+                    "not run: base_url's TLS certificate was refused, so no HTTPS request "
+                    "can be made (see the https probe)",
+                )
+
     def _conclude(self) -> None:
         for probe in self.probes:
-            self._guarded(probe, "conclude", lambda p=probe: p.conclude(self))
+            if probe.id not in self._not_run:
+                self._guarded(probe, "conclude", lambda p=probe: p.conclude(self))
         self._renewal_problems()
         self._auth_health()
 
-    async def _reachability(self) -> None:
+    async def _reachability(self) -> bool:
+        """Raise ScanAbort when the target is unreachable; False when its certificate is
+        refused (verification on), which only the https probe can judge."""
         first = self.scenario.endpoints[0] if self.scenario.endpoints else None
         url = self.scenario.target.base_url + "/"
         spec = RequestSpec("GET", url)
         exchange = await self.send(spec, probe=ENGINE, purpose="reachability")
-        if exchange.response is None and not (exchange.error or "").startswith("refused"):
+        error = exchange.error or ""
+        if exchange.response is None and _CERTIFICATE_REFUSED in error:
+            message = (
+                f"the TLS certificate of {url} was refused ({error}); no HTTPS request can "
+                "be made, so only the https probe ran (set target.verify_tls to a CA bundle, "
+                "or to false, to probe the API anyway)"
+            )
+            self.warnings.append(message)
+            self.notice(message)
+            self.check(ENGINE, "reachability", None, CheckStatus.error, message)
+            return False
+        if exchange.response is None and not error.startswith("refused"):
             where = first.label if first else url
             raise ScanAbort(
                 f"target unreachable at the start: {url} ({exchange.error}); "
                 f"nothing was probed (first endpoint: {where})"
             )
+        return True
 
     async def _baselines_phase(self) -> None:
         checked: set[str] = set()

@@ -27,11 +27,12 @@ from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.http_body import BodyReader
 from probe.http_scope import in_scope, parse_scope, target_of
 from probe.probes.base import RequestSpec
-from probe.redact import SENSITIVE_HEADERS
+from probe.redact import CREDENTIAL_HEADERS, SENSITIVE_HEADERS
 from probe.scenario.models import Settings
 
 # The names other modules import from here, defined here or re-exported.
 __all__ = [
+    "BURST_BODY_CAP",
     "MAX_REDIRECTS",
     "SCAN_ID_HEADER",
     "USER_AGENT",
@@ -56,6 +57,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _OVERLOAD = frozenset({502, 503, 504})
 _NOT_SENT = "not sent"
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+# Body bytes kept per burst shot at most (below settings.body_cap when that is larger).
+BURST_BODY_CAP = 65_536
 
 
 class Budget:
@@ -159,8 +162,12 @@ class ScanClient:
         base_headers: dict[str, str],
         on_exchange: ExchangeHook,
         transport: httpx.AsyncBaseTransport | None = None,
+        secure_base: bool = False,
     ) -> None:
+        """`secure_base`: base_url is https, so the scenario's credential headers are never
+        sent over plain http (the https probe's requests to the cleartext twin)."""
         self.settings = settings
+        self._secure_base = secure_base
         self.scope = scope
         self.scan_id = scan_id
         self.base_headers = base_headers
@@ -196,7 +203,10 @@ class ScanClient:
     def _headers(self, spec: RequestSpec) -> list[tuple[str, str]]:
         lines = [("User-Agent", USER_AGENT), (SCAN_ID_HEADER, self.scan_id)]
         lines.append(("Accept-Encoding", "gzip, deflate"))
-        lines += list(self.base_headers.items())
+        base = list(self.base_headers.items())
+        if self._secure_base and spec.url[:7].lower() == "http://":
+            base = [(n, v) for n, v in base if n.lower() not in CREDENTIAL_HEADERS]
+        lines += base
         names = {n.lower() for n, _ in spec.headers}
         lines = [(n, v) for n, v in lines if n.lower() not in names]
         return lines + list(spec.headers)
@@ -330,13 +340,20 @@ class ScanClient:
         identity: str | None = None,
         tags: frozenset[str] = frozenset(),
     ) -> Burst:
-        """Send `count` copies of a request released together, each recorded as an exchange.
+        """Send `count` copies of a request released together, each an exchange tagged "burst".
+
+        The scope, the breaker, the burst cap and the budget are checked for the whole burst
+        before any connection opens, and the burst takes `count` from the budget at once; it
+        skips the politeness limiter (a burst is meant to be fast) and the concurrency limit
+        (each request has its own connection). Bodies are read up to `BURST_BODY_CAP` at most:
+        a rate-limit judge needs status and headers, and 500 full bodies would not fit.
 
         Shots do not feed the circuit breaker one by one: a limiter answering 503 to a burst
         is what the rate_limit probe looks for, not a dying target. A burst none of whose
         requests got an answer counts as one failure.
         """
         headers = self._headers(spec)
+        tags = tags | {"burst"}
         args = (spec, headers, probe, purpose, endpoint, identity, tags)
         try:
             if count > self.settings.burst_cap:
@@ -355,16 +372,28 @@ class ScanClient:
             count,
             verify=self._tls,
             timeout=self.settings.timeout,
-            body_cap=self.settings.body_cap,
+            body_cap=min(self.settings.body_cap, BURST_BODY_CAP),
         )
         shots = tuple(
             Shot(self._record(*args, r.response, r.error), r.sent, r.received) for r in raw
         )
-        if raw and all(r.response is None for r in raw):
-            self.breaker.record(failed=True, what=f"burst: {raw[0].error}")
-        elif raw:
-            self.breaker.record(failed=False, what="burst")
-        return Burst(shots=shots, opened=opened)
+        burst = Burst(shots=shots, opened=opened)
+        log.debug(
+            "burst of %d %s %s: %d opened, %d answered, spread %s s (%s, %s)",
+            count,
+            spec.method,
+            spec.url,
+            opened,
+            sum(1 for r in raw if r.response is not None),
+            burst.spread,
+            probe,
+            purpose,
+        )
+        if any(not (r.error or "").startswith(_NOT_SENT) for r in raw):
+            # As in `_send_one`: a request that could not be framed says nothing of the target.
+            failed = all(r.response is None for r in raw)
+            self.breaker.record(failed=failed, what=f"burst: {raw[0].error}" if failed else "burst")
+        return burst
 
     def _guard_scope(self, url: str) -> None:
         target = target_of(url)

@@ -286,3 +286,29 @@ def test_every_request_carries_user_agent_and_scan_id() -> None:
     for hit in app.hits:
         assert hit.headers["user-agent"] == f"probe/{__version__}"
         assert hit.headers["x-probe-scan-id"] == report.scan_id
+
+
+def test_a_refused_certificate_runs_only_the_https_probe_and_says_why(tmp_path: Any) -> None:
+    import trustme
+
+    ca = trustme.CA()  # nobody trusts it: verification (the system store) refuses it
+    pem = tmp_path / "server.pem"
+    ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(pem)
+    target = Target()
+    with serve_asgi(target, ssl_certfile=str(pem), ssl_keyfile=str(pem)) as url:
+        scn = scenario(
+            url, [{"path": "/a"}], target={"base_url": url, "http_url": f"http://{url[8:]}"}
+        )
+        scan = Scan(scn, probes=["headers", "https", "errors"])
+        report = anyio.run(scan.run)
+    assert report.status is ScanStatus.complete
+    assert "https.tls-untrusted" in {f.rule for f in report.findings}
+    assert {f.probe for f in report.findings} == {"https"}
+    skipped = {c.probe for c in report.checks if c.check == "run"}
+    assert skipped == {"headers", "errors"}
+    others = [c for c in report.checks if c.probe in ("headers", "errors")]
+    assert [c.status for c in others if c.status is not CheckStatus.skipped] == [], others
+    assert any("certificate" in w and "was refused" in w for w in report.warnings)
+    # Nothing but the reachability request, the https probe's handshakes and its plain-HTTP
+    # requests went out; no login, no baseline.
+    assert not [x for x in scan.exchanges() if x.purpose == "baseline"]

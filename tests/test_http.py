@@ -384,3 +384,31 @@ def test_a_request_httpx_cannot_build_becomes_an_error_not_an_exception() -> Non
     exchange = anyio.run(go)
     assert exchange.response is None
     assert (exchange.error or "").startswith("not sent: invalid request")
+
+
+@pytest.mark.parametrize(("secure_base", "sent"), [(True, False), (False, True)])
+def test_scenario_credentials_never_go_over_plain_http_when_the_api_is_https(
+    secure_base: bool, sent: bool
+) -> None:
+    with serve_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok") as url:
+
+        async def go() -> Exchange:
+            scan_client = ScanClient(
+                settings=Settings(requests_per_second=1000, timeout=5),
+                scope=frozenset({url.split("/")[2]}),
+                verify=True,
+                scan_id="test-scan",
+                base_headers={"Authorization": "Bearer scenario-token", "X-Team": "qa"},
+                on_exchange=lambda exchange: None,
+                secure_base=secure_base,
+            )
+            try:
+                chain = await scan_client.send(RequestSpec("GET", url + "/"), probe="t", purpose="t")
+            finally:
+                await scan_client.aclose()
+            return chain[-1]
+
+        exchange = anyio.run(go)
+    names = {name.lower() for name, _ in exchange.request.headers}
+    assert ("authorization" in names) is sent
+    assert "x-team" in names

@@ -178,11 +178,17 @@ class ProbeContext(Protocol):
         *,
         probe: str,
         purpose: str,
+        verify: bool = True,
         minimum: ssl.TLSVersion | None = None,
         maximum: ssl.TLSVersion | None = None,
     ) -> TlsFacts:
         """One TLS handshake with the URL's host (SNI set to its name), through the scope guard
-        and the budget; never raises for network trouble (see `probe.tls`)."""
+        and the budget; never raises for network trouble (see `probe.tls`).
+
+        With `verify`, the certificate is verified as the target's `verify_tls` says (and not
+        at all when that is false); without, it is never verified, so that the facts of any
+        certificate can be read. `minimum`/`maximum` pin the protocol versions offered.
+        """
         ...
 
 
@@ -197,6 +203,9 @@ class Probe:
     #: True for probes that run alone after every other probe's `run` has finished (a burst
     #: leaves an endpoint, or the scanner's address, limited for a while).
     runs_last: ClassVar[bool] = False
+    #: True for probes that still run when base_url's TLS certificate is refused (verification
+    #: on), when every other probe is skipped: the https probe reports why.
+    runs_on_refused_certificate: ClassVar[bool] = False
 
     def plan(self, scenario: Scenario) -> list[str]:
         """Lines describing what `run` would send, for `probe run --dry-run`."""
