@@ -7,10 +7,12 @@ URL's host), opened before anything is released:
 
 1. open: `count` connections, at most `CONNECT_AT_ONCE` in progress, the whole phase bounded
    by the timeout;
-2. prime: on each, write the whole request except its final byte, and let the server read
-   that much (it now waits for the last byte);
-3. release: write every final byte back to back, with no await in between, and note when
-   each was written (`sent`, seconds after the release began);
+2. prime: on each, write the request up to the last byte of its header block, and let the
+   server read that much (it now waits for the end of the headers); holding back the headers'
+   end, not the body's, keeps a server that decides on the headers alone (a limiter in front
+   of the handler) from answering before the release;
+3. release: write every remainder (that byte and the body) back to back, with no await in
+   between, and note when each was written (`sent`, seconds after the release began);
 4. read: every answer arrives concurrently on the event loop and is parsed by h11 as it
    comes, the body decoded and capped by `BodyReader`; `received` notes when it was complete.
 
@@ -30,10 +32,10 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
 
 import h11
 
+from probe.burst_wire import Address, parse_address, request_bytes
 from probe.exchange import Exchange, ResponseRecord, ascii_lower, first_header
 from probe.http_body import BodyReader
 
@@ -43,12 +45,6 @@ CONNECT_AT_ONCE = 50  # connections being opened at the same time, at most
 # and been parsed, or the final bytes would land together with their prefixes.
 SETTLE = 0.05
 _DRAIN_POLL = 0.002
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-# Request-target bytes outside visible ASCII are percent-encoded (as httpx does); every
-# other byte, "%", ".." and "//" included, goes out as given.
-_TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True)
@@ -114,73 +110,6 @@ class Burst:
         if not spread or self.sent < 2:
             return None
         return (self.sent - 1) / spread
-
-
-# -- the request on the wire ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Address:
-    """Where a burst goes: scheme, host (as in the URL, without brackets) and port."""
-
-    scheme: str
-    host: str
-    port: int
-
-
-def parse_address(url: str) -> Address:
-    """The scheme, host and port of an http(s) URL; ValueError for anything else."""
-    parts = urlsplit(url)
-    scheme = ascii_lower(parts.scheme)
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an http(s) URL with a host: {url!r}")
-    return Address(scheme, parts.hostname, parts.port or _DEFAULT_PORTS[scheme])
-
-
-def request_target(url: str) -> str:
-    """The URL's path and query exactly as written (no dot-segment removal, no re-encoding)."""
-    rest = url.split("://", 1)[1] if "://" in url else url
-    rest = rest.split("#", 1)[0]
-    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    target = rest[cut:]
-    if not target.startswith("/"):
-        target = "/" + target
-    return quote(target, safe=_TARGET_SAFE)
-
-
-def request_bytes(
-    method: str, url: str, headers: list[tuple[str, str]], content: bytes | None
-) -> bytes:
-    """The whole HTTP/1.1 request; ValueError for a method, name or value that cannot be sent.
-
-    Adds `Host` (with the port when it is not the scheme's default), `Content-Length` when there
-    is a body (0 for POST, PUT and PATCH without one) and `Connection: close`, unless the lines
-    given carry them already.
-    """
-    if not method or not set(method) <= _TOKEN:
-        raise ValueError(f"method {method!r} is not a token")
-    address = parse_address(url)
-    for name, value in headers:
-        if not name or not set(name) <= _TOKEN:
-            raise ValueError(f"header name {name!r} is not a token")
-        if any(c in value for c in "\r\n\0"):
-            raise ValueError(f"header {name} has CR, LF or NUL in its value")
-    given = {ascii_lower(name) for name, _ in headers}
-    lines: list[tuple[str, str]] = []
-    if "host" not in given:
-        host = f"[{address.host}]" if ":" in address.host else address.host
-        if address.port != _DEFAULT_PORTS[address.scheme]:
-            host += f":{address.port}"
-        lines.append(("Host", host))
-    lines += headers
-    framed = "content-length" in given or "transfer-encoding" in given
-    if not framed and (content is not None or method in _BODY_METHODS):
-        lines.append(("Content-Length", str(len(content or b""))))
-    if "connection" not in given:
-        lines.append(("Connection", "close"))
-    head = f"{method} {request_target(url)} HTTP/1.1\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in lines) + "\r\n"
-    return head.encode("utf-8") + (content or b"")
 
 
 # -- one connection ------------------------------------------------------------------------------
@@ -399,14 +328,14 @@ async def _open_all(
     return failed
 
 
-async def _prime(opened: list[_Connection], request: bytes, deadline: float) -> None:
-    """Write all but the final byte on every connection, wait until the kernel has it all
-    (until `deadline` at most), then let the server read it."""
+async def _prime(opened: list[_Connection], prefix: bytes, deadline: float) -> None:
+    """Write the prefix on every connection, wait until the kernel has it all (until
+    `deadline` at most), then let the server read it."""
     for connection in opened:
         if connection.transport is None or connection.transport.is_closing():
             continue
         connection.primed_at = time.monotonic()
-        connection.transport.write(request[:-1])
+        connection.transport.write(prefix)
     while time.monotonic() < deadline and any(
         c.transport is not None and c.transport.get_write_buffer_size() for c in opened
     ):
@@ -415,7 +344,7 @@ async def _prime(opened: list[_Connection], request: bytes, deadline: float) -> 
 
 
 def _release(opened: list[_Connection], last: bytes) -> float:
-    """Write every final byte back to back; returns when the release began."""
+    """Write every remainder back to back; returns when the release began."""
     release = time.monotonic()
     for connection in opened:
         transport = connection.transport
@@ -460,8 +389,10 @@ async def send_burst(
     try:
         failed = await _open_all(connections, address, verify, timeout)
         opened = [c for c in state.opened if c not in failed]
-        await _prime(opened, request, deadline)
-        release = _release(opened, request[-1:])
+        # The cut: the header block's last byte; the body (if any) goes with it.
+        cut = len(request) - len(content or b"") - 1
+        await _prime(opened, request[:cut], deadline)
+        release = _release(opened, request[cut:])
         waiting = [c.finished for c in opened if not c.finished.done()]
         if waiting:
             await asyncio.wait(waiting, timeout=timeout)

@@ -39,7 +39,9 @@ class PlainProgress:
         elif isinstance(event, FindingAdded):
             self.findings += 1
             f = event.finding
-            where = f.endpoint or f"{len(f.affected)} endpoints"
+            where = f.endpoint or (
+                f.affected[0] if len(f.affected) == 1 else f"{len(f.affected)} endpoints"
+            )
             line = f"finding: [{f.severity.value}] {f.rule} ({where})"
         elif isinstance(event, CheckDone) and event.check.status is CheckStatus.error:
             self.errors += 1

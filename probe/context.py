@@ -259,8 +259,21 @@ class ScanContext:
         endpoint: Endpoint,
         identity: str | None = None,
     ) -> Burst:
-        """Send `count` copies of a request released together; see `ProbeContext.burst`."""
+        """Send `count` copies of a request released together; see `ProbeContext.burst`.
+
+        The endpoint's own `burst` is the opt-in and the largest burst it may get, whatever
+        the probe asks for.
+        """
         tags = frozenset({"burst"})
+        if endpoint.burst is None or count > endpoint.burst:
+            refused = RequestRefused(
+                f"endpoint {endpoint.label!r} opted in to bursts of {endpoint.burst or 0} at "
+                f"most; a burst of {count} was asked for"
+            )
+            self.client.refuse(
+                spec, refused, probe=probe, purpose=purpose, endpoint=endpoint.label, identity=None
+            )
+            return Burst(shots=(), opened=0, error=f"refused: {refused}")
         if identity is not None:
             line = await self.identities.header(identity, self._login_sender)
             if line is None:

@@ -163,7 +163,8 @@ class Scan(ScanContext):
                 self.check(ENGINE, "login", None, CheckStatus.passed, f"{state.name} logged in")
         self._events(PhaseStarted("baselines"))
         await self._baselines_phase()
-        self._events(PhaseStarted("probes: " + ", ".join(p.id for p in self.probes)))
+        together = [p.id for p in self.probes if not p.runs_last]
+        self._events(PhaseStarted("probes: " + ", ".join(together)))
         async with anyio.create_task_group() as group:
             for probe in self.probes:
                 if not probe.runs_last:

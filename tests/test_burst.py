@@ -29,7 +29,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks.targets import Target, raw_target
-from probe.burst import Burst, RawShot, Shot, request_bytes, request_target, send_burst
+from probe.burst import Burst, RawShot, Shot, send_burst
+from probe.burst_wire import request_bytes, request_target
 from probe.context import ScanContext
 from probe.demo import loopback_socket
 from probe.exchange import Exchange, RequestRecord
@@ -65,6 +66,10 @@ class App:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        if scope["path"] == "/early":  # decides on the headers alone, as a limiter in front does
+            await send({"type": "http.response.start", "status": 429, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
             return
         while (await receive()).get("more_body"):
             pass
@@ -292,6 +297,15 @@ def test_gzip_bodies_are_decoded_and_capped(app: tuple[str, App]) -> None:
     ] * 3
 
 
+def test_a_server_deciding_on_the_headers_alone_answers_only_after_the_release(
+    app: tuple[str, App],
+) -> None:
+    url, _ = app
+    shots, opened = burst(url + "/early", 5, method="POST", content=b'{"user": "a"}')
+    assert opened == 5
+    assert all(s.sent is not None and (s.received or 0) > 0 for s in shots), shots
+
+
 def test_head_answers_have_no_body_to_wait_for(app: tuple[str, App]) -> None:
     url, _ = app
     started = time.monotonic()
@@ -473,6 +487,28 @@ def test_scan_burst_sends_as_the_identity_or_records_why_not(app: tuple[str, App
     assert bursts["alice"].opened == 3
     assert bursts["bob"].error == "refused: identity 'bob' has no working credentials"
     assert server.seen.count("/count") == 4  # the baseline, then alice's three
+
+
+@pytest.mark.parametrize(("opt_in", "asked"), [(None, 3), (3, 4)])
+def test_scan_burst_only_goes_where_the_endpoint_opted_in_and_never_larger(
+    app: tuple[str, App], opt_in: int | None, asked: int
+) -> None:
+    url, server = app
+    endpoint: dict[str, Any] = {"path": "/count"}
+    if opt_in is not None:
+        endpoint["burst"] = opt_in
+    found: list[Burst] = []
+
+    async def script(ctx: ProbeContext) -> None:
+        target = ctx.scenario.endpoints[0]
+        spec = ctx.endpoint_request(target)
+        found.append(await ctx.burst(spec, asked, probe="script", purpose="b", endpoint=target))
+
+    scan, _report = run_scan(scenario(url, [endpoint]), script)
+    assert found[0].shots == ()
+    assert "opted in to bursts of" in (found[0].error or "")
+    assert server.seen.count("/count") == 1  # the baseline only
+    assert [x.error for x in scan.exchanges() if x.probe == "script"] == [found[0].error]
 
 
 # -- pure parts ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`probe demo` scans the bundled weak API and finds header and error problems in it."""
+"""`probe demo` scans the bundled weak API and finds problems of every probe built so far."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[1]
 
 
 @pytest.mark.timeout(90)
-def test_demo_scan_finds_header_and_error_problems(tmp_path: Path) -> None:
+def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "probe", "demo", "--out", str(tmp_path)],
@@ -31,9 +31,12 @@ def test_demo_scan_finds_header_and_error_problems(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["status"] == "complete"
     probes = {f["probe"] for f in report["findings"]}
-    assert {"headers", "errors"} <= probes
+    assert {"headers", "errors", "https", "rate_limit"} <= probes
     rules = {f["rule"] for f in report["findings"]}
     assert "errors.stack-trace" in rules or "errors.sql-error" in rules
+    # The cleartext twin and the unlimited login.
+    assert {"https.cleartext-served", "https.credentials-over-http"} <= rules
+    assert "rate_limit.not-enforced" in rules
     assert (tmp_path / "latest.html").is_file()
     assert "report:" in result.stderr
     # The demo's passwords are passed as variables: they must never reach a report.

@@ -403,7 +403,9 @@ def test_scenario_credentials_never_go_over_plain_http_when_the_api_is_https(
                 secure_base=secure_base,
             )
             try:
-                chain = await scan_client.send(RequestSpec("GET", url + "/"), probe="t", purpose="t")
+                chain = await scan_client.send(
+                    RequestSpec("GET", url + "/"), probe="t", purpose="t"
+                )
             finally:
                 await scan_client.aclose()
             return chain[-1]

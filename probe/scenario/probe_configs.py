@@ -37,12 +37,46 @@ class HeadersConfig(StrictModel):
 class HttpsConfig(StrictModel):
     """Options of the https probe."""
 
+    expiring_days: PositiveInt = Field(
+        30, description="A certificate that ends within this many days is reported (medium)."
+    )
+    expiring_high_days: PositiveInt = Field(
+        7, description="Within this many days the expiring certificate is reported as high."
+    )
+    legacy_versions: bool = Field(
+        True, description="Try one TLS 1.0 and one TLS 1.1 handshake (false: skipped)."
+    )
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> HttpsConfig:
+        if self.expiring_high_days > self.expiring_days:
+            raise ValueError("expiring_high_days must not be above expiring_days")
+        return self
+
 
 class RateLimitConfig(StrictModel):
     """Options of the rate_limit probe."""
 
     reset_wait_cap: PositiveFloat = Field(
         60, description="Longest wait for a limit window to reset after a burst (seconds)."
+    )
+    try_bypass: bool = Field(
+        True,
+        description=(
+            "Once limited, try spoofed client-address headers and path variants (up to "
+            "about 60 more requests per endpoint)."
+        ),
+    )
+    compare_sequential: bool = Field(
+        True,
+        description=(
+            "Compare the burst with a run of one request at a time, to find limits a burst "
+            "races past (up to `sequential_max` requests and one or two more waits)."
+        ),
+    )
+    sequential_max: PositiveInt | None = Field(
+        default=None,
+        description="Requests of the sequential run at most; default: the endpoint's burst.",
     )
 
 
