@@ -23,7 +23,14 @@ from probe.errors import NoCredentials, RequestRefused
 from probe.events import CheckDone, EventSink, FindingAdded, Notice
 from probe.evidence import build_evidence, curl_command
 from probe.exchange import Exchange
-from probe.findings import CheckResult, CheckStatus, Finding, fingerprint
+from probe.findings import (
+    BurstRecord,
+    CheckResult,
+    CheckStatus,
+    Finding,
+    ShotRecord,
+    fingerprint,
+)
 from probe.http import ScanClient
 from probe.identities import Identities
 from probe.probes.base import Found, RequestSpec
@@ -69,6 +76,7 @@ class ScanContext:
         self._checks: list[CheckResult] = []
         self._findings: dict[str, Finding] = {}
         self._baselines: dict[str, Exchange] = {}
+        self._bursts: list[BurstRecord] = []
         target = scenario.target
         self.client = ScanClient(
             settings=scenario.settings,
@@ -293,7 +301,7 @@ class ScanContext:
             tags |= {"authenticated"}
         elif self._scenario_credentials(endpoint):
             tags |= {"authenticated"}
-        return await self.client.burst(
+        burst = await self.client.burst(
             spec,
             count,
             probe=probe,
@@ -302,6 +310,9 @@ class ScanContext:
             identity=identity,
             tags=tags,
         )
+        if burst.shots:
+            self._bursts.append(_burst_record(burst, probe, endpoint.label, purpose))
+        return burst
 
     async def tls_handshake(
         self,
@@ -349,6 +360,42 @@ class ScanContext:
             if self._cookie_secrets < _COOKIE_SECRETS_MAX:
                 self._cookie_secrets += 1
                 self.redactor.add(value, f"cookie_{name.strip()}")
+
+
+_LIMIT_HEADER_PREFIXES = ("retry-after", "ratelimit", "x-ratelimit", "x-rate-limit")
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def _burst_record(burst: Burst, probe: str, endpoint: str, purpose: str) -> BurstRecord:
+    shots = []
+    for shot in burst.shots:
+        response = shot.exchange.response
+        limit = [
+            (name, value)
+            for name, value in (response.headers if response else ())
+            if name.lower().startswith(_LIMIT_HEADER_PREFIXES)
+        ]
+        shots.append(
+            ShotRecord(
+                sent_ms=_ms(shot.sent),
+                received_ms=_ms(shot.received),
+                status=response.status if response else None,
+                error=shot.exchange.error,
+                limit_headers=limit,
+            )
+        )
+    return BurstRecord(
+        probe=probe,
+        endpoint=endpoint,
+        purpose=purpose,
+        requests=len(burst.shots),
+        opened=burst.opened,
+        spread_ms=_ms(burst.spread),
+        shots=shots,
+    )
 
 
 def _render_path(endpoint: Endpoint) -> str:

@@ -352,6 +352,7 @@ class Scan(ScanContext):
             endpoints=[e.label for e in self.scenario.endpoints],
             checks=self._checks,
             findings=findings,
+            bursts=self._bursts,
         )
         # Last line of defence: whatever field a secret reached (a base URL given as a
         # variable, a header echoed into a title), the report holds its placeholder; and

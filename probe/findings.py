@@ -144,6 +144,42 @@ class CheckResult(_Frozen):
     detail: str = Field("", description="Why: what was seen, or why it could not run.")
 
 
+class ShotRecord(_Frozen):
+    """One request of a burst."""
+
+    sent_ms: float | None = Field(
+        description="Milliseconds after the release when its last byte was written; null if "
+        "it was never released."
+    )
+    received_ms: float | None = Field(
+        description="Milliseconds after the release when its answer was complete (negative: "
+        "answered before the release); null without an answer."
+    )
+    status: int | None = Field(description="Status of the answer, or null.")
+    error: str | None = Field(None, description="Why there is no answer.")
+    limit_headers: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="The answer's rate-limit header lines (Retry-After, RateLimit*, "
+        "X-RateLimit-*), as received.",
+    )
+
+
+class BurstRecord(_Frozen):
+    """A burst as sent: its figures and every request's timings."""
+
+    probe: str = Field(description="Probe that sent it.")
+    endpoint: str = Field(description="Endpoint label.")
+    purpose: str = Field(description="Why it was sent (first burst, confirmation, ...).")
+    requests: int = Field(description="Requests in the burst.")
+    opened: int = Field(description="Connections open and waiting when it was released.")
+    spread_ms: float | None = Field(
+        description="Milliseconds from the first request released to the last."
+    )
+    shots: list[ShotRecord] = Field(
+        description="Every request, in the order its connection opened."
+    )
+
+
 def fingerprint(rule: str, endpoint: str | None, parameter: str | None, key: str = "") -> str:
     """A stable id from where the problem is, never from volatile response content."""
     raw = "\x1f".join([rule, endpoint or "*", parameter or "", key])

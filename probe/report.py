@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from probe.findings import CheckResult, CheckStatus, Finding, Severity
+from probe.findings import BurstRecord, CheckResult, CheckStatus, Finding, Severity
 
 SCHEMA_ID = "probe-report/1"
 
@@ -73,6 +73,10 @@ class Report(BaseModel):
     endpoints: list[str] = Field(default_factory=list, description="Endpoint labels scanned.")
     checks: list[CheckResult] = Field(description="Every check's outcome.")
     findings: list[Finding] = Field(description="Every finding, worst first.")
+    bursts: list[BurstRecord] = Field(
+        default_factory=list,
+        description="Every burst sent (rate_limit probe), with each request's timings.",
+    )
 
 
 def summarise(

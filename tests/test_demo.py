@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
+
+from probe.reports.json_report import published_schema
 
 ROOT = Path(__file__).parents[1]
 
@@ -37,6 +40,12 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     # The cleartext twin and the unlimited login.
     assert {"https.cleartext-served", "https.credentials-over-http"} <= rules
     assert "rate_limit.not-enforced" in rules
+    # The burst is on the record, request by request, valid against the published schema.
+    jsonschema.validate(report, published_schema())
+    (burst,) = report["bursts"]
+    assert (burst["endpoint"], burst["requests"], burst["opened"]) == ("login", 30, 30)
+    assert all(s["status"] == 200 and s["sent_ms"] is not None for s in burst["shots"])
+    assert 'id="bursts"' in (tmp_path / "latest.html").read_text()
     assert (tmp_path / "latest.html").is_file()
     assert "report:" in result.stderr
     # The demo's passwords are passed as variables: they must never reach a report.
