@@ -40,6 +40,7 @@ from probe.exchange import Exchange, ResponseRecord, ascii_lower, first_header
 from probe.http_body import BodyReader
 
 CONNECT_AT_ONCE = 50  # connections being opened at the same time, at most
+MAX_INFORMATIONAL = 10  # 1xx answers before the final one, at most
 # Seconds between priming and the release. An empty send buffer says the kernel took the bytes,
 # not that the server has read them; over a real network the primed requests must have arrived
 # and been parsed, or the final bytes would land together with their prefixes.
@@ -133,6 +134,7 @@ class _Connection(asyncio.Protocol):
         self.reader: BodyReader | None = None
         self.error: str | None = None
         self.complete = False
+        self.informational = 0
         self.primed_at: float | None = None
         self.sent_at: float | None = None
         self.received_at: float | None = None
@@ -193,7 +195,13 @@ class _Connection(asyncio.Protocol):
                 self.reader.feed(bytes(event.data))
                 if self.reader.done:
                     self._complete()
-            # InformationalResponse (100 Continue) and ConnectionClosed need nothing
+            elif isinstance(event, h11.InformationalResponse):
+                # A few 1xx answers are normal; an endless stream of them would keep this
+                # loop, and the event loop with it, from ever reaching the timeout.
+                self.informational += 1
+                if self.informational > MAX_INFORMATIONAL:
+                    self._finish(f"protocol: more than {MAX_INFORMATIONAL} 1xx answers")
+            # ConnectionClosed needs nothing
 
     def _complete(self) -> None:
         if self.reader is not None:

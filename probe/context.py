@@ -43,6 +43,25 @@ ENGINE = "engine"
 # ones would mask ordinary words, and a cap keeps a cookie-per-response target cheap.
 _COOKIE_SECRET_MIN_LEN = 16
 _COOKIE_SECRETS_MAX = 100
+# Tokens the target issues during the scan (a burst of logins issues one per request) are live
+# credentials of the test accounts: they are learnt as secrets from JSON answers, under these
+# keys, so no report shows them. The cap bounds the cost of a target issuing one per answer.
+_TOKEN_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "auth_token",
+        "jwt",
+        "session",
+        "session_id",
+        "sessionid",
+        "session_token",
+    }
+)
+_TOKEN_SECRETS_MAX = 2000
+_TOKEN_BODY_MAX = 65536
 
 
 def _label(endpoint: Endpoint | str | None) -> str | None:
@@ -72,6 +91,7 @@ class ScanContext:
             self.redactor.add_variable(name, value)
         self._events = events or (lambda event: None)
         self._cookie_secrets = 0
+        self._token_secrets = 0
         self._exchanges: list[Exchange] = []
         self._checks: list[CheckResult] = []
         self._findings: dict[str, Finding] = {}
@@ -87,6 +107,7 @@ class ScanContext:
             on_exchange=self._observe,
             transport=transport,
             secure_base=target.base_url.startswith("https://"),
+            base_url=target.base_url,
         )
         self.identities = Identities(scenario.identities, target.base_url, self.redactor)
 
@@ -224,7 +245,9 @@ class ScanContext:
         ]
         insecure = self.scenario.target.verify_tls is False
         reproduce = (
-            curl_command(found.exchanges[0], self.redactor, insecure=insecure)
+            self.redactor.text(found.reproduce)
+            if found.reproduce
+            else curl_command(found.exchanges[0], self.redactor, insecure=insecure)
             if found.exchanges
             else None
         )
@@ -256,6 +279,10 @@ class ScanContext:
     def notice(self, message: str) -> None:
         """Show a redacted line on the progress display."""
         self._events(Notice(self.redactor.text(message)))
+
+    def holds_secret(self, text: str) -> bool:
+        """True when redaction would change `text`."""
+        return self.redactor.text(text) != text
 
     async def burst(
         self,
@@ -344,9 +371,28 @@ class ScanContext:
         return chain[-1]
 
     def _observe(self, exchange: Exchange) -> None:
-        """Record one exchange as the client makes it, learning the cookies it sets."""
+        """Record one exchange as the client makes it, learning the cookies and the tokens
+        it hands out."""
         self._learn_cookies(exchange)
+        self._learn_tokens(exchange)
         self._exchanges.append(exchange)
+
+    def _learn_tokens(self, exchange: Exchange) -> None:
+        response = exchange.response
+        if response is None or len(response.body) > _TOKEN_BODY_MAX:
+            return
+        if exchange.probe == ENGINE and exchange.purpose.startswith("login:"):
+            return  # the identity's own token: `Identities` names it after the identity
+        if self._token_secrets >= _TOKEN_SECRETS_MAX or b"{" not in response.body[:64]:
+            return
+        try:
+            data = json.loads(response.body)
+        except ValueError:
+            return
+        for key, value in _token_values(data):
+            if len(value) >= _COOKIE_SECRET_MIN_LEN and self.redactor.placeholder(value) is None:
+                self._token_secrets += 1
+                self.redactor.add(value, f"issued_{key}")
 
     def _learn_cookies(self, exchange: Exchange) -> None:
         if exchange.response is None:
@@ -360,6 +406,24 @@ class ScanContext:
             if self._cookie_secrets < _COOKIE_SECRETS_MAX:
                 self._cookie_secrets += 1
                 self.redactor.add(value, f"cookie_{name.strip()}")
+
+
+def _token_values(data: Any, depth: int = 0) -> list[tuple[str, str]]:
+    """(key, value) of string values under token-like keys, up to four levels deep."""
+    found: list[tuple[str, str]] = []
+    if depth > 4:
+        return found
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = str(key).lower().replace("-", "_")
+            if isinstance(value, str) and name in _TOKEN_KEYS:
+                found.append((name, value))
+            elif isinstance(value, dict | list):
+                found += _token_values(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data[:50]:
+            found += _token_values(item, depth + 1)
+    return found
 
 
 _LIMIT_HEADER_PREFIXES = ("retry-after", "ratelimit", "x-ratelimit", "x-rate-limit")

@@ -163,11 +163,18 @@ class ScanClient:
         on_exchange: ExchangeHook,
         transport: httpx.AsyncBaseTransport | None = None,
         secure_base: bool = False,
+        base_url: str | None = None,
     ) -> None:
         """`secure_base`: base_url is https, so the scenario's credential headers are never
-        sent over plain http (the https probe's requests to the cleartext twin)."""
+        sent over plain http (the https probe's requests to the cleartext twin).
+
+        With `base_url`, only answers from its host and port feed the circuit breaker: a
+        plain-HTTP twin that refuses every connection is what the https probe hopes for,
+        not a dying target.
+        """
         self.settings = settings
         self._secure_base = secure_base
+        self._guarded = target_of(base_url) if base_url else None
         self.scope = scope
         self.scan_id = scan_id
         self.base_headers = base_headers
@@ -296,7 +303,8 @@ class ScanClient:
             except RequestRefused as refused:
                 return self._refused(args, refused)
             response, error = await self._transfer(spec, headers)
-        if response is not None or not (error or "").startswith(_NOT_SENT):
+        guarded = self._guarded is None or target_of(spec.url) == self._guarded
+        if guarded and (response is not None or not (error or "").startswith(_NOT_SENT)):
             # A request httpx could not even build says nothing about the target's health.
             # An overloaded or dying target answers 502/503/504 or not at all; a plain 500
             # to malformed input is a finding of the errors probe, not a reason to stop.

@@ -51,7 +51,16 @@ class Redactor:
 
     def __init__(self) -> None:
         self._secrets: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
+        self._compiled: re.Pattern[str] | None = None
+        self._stale = False
+
+    @property
+    def _pattern(self) -> re.Pattern[str] | None:
+        if self._stale:
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._compiled = re.compile("|".join(re.escape(v) for v in ordered))
+            self._stale = False
+        return self._compiled
 
     def add(self, value: str | None, name: str) -> None:
         """Remember a secret; it reads as `$NAME` from now on (the first name given wins)."""
@@ -60,8 +69,7 @@ class Redactor:
         placeholder = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
         for form in _forms(value):
             self._secrets.setdefault(form, placeholder)
-        ordered = sorted(self._secrets, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        self._stale = True  # compiled when next used: a burst may add hundreds at once
 
     def add_variable(self, name: str, value: str) -> None:
         """Remember a scenario variable's value; a URL also by its origin, host:port and host.

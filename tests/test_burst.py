@@ -327,6 +327,51 @@ def test_server_that_never_answers_gives_timeouts_in_bounded_time(raw: Target) -
     assert took < 3
 
 
+@contextmanager
+def informational_flood() -> Iterator[str]:
+    """Answers every request with an endless stream of `100 Continue` (for 10 s at most)."""
+    listener = loopback_socket()
+    listener.listen(64)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def flood(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                end = time.monotonic() + 10
+                while not stop.is_set() and time.monotonic() < end:
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
+            except OSError:
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=flood, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_endless_informational_answers_end_the_shot_in_bounded_time() -> None:
+    with informational_flood() as url:
+        started = time.monotonic()
+        shots, _ = burst(url + "/", 10, timeout=2.0)
+        elapsed = time.monotonic() - started
+    assert elapsed < 5
+    assert all(s.response is None and "1xx" in (s.error or "") for s in shots), shots
+
+
 def test_port_with_nothing_listening_gives_connect_errors() -> None:
     shots, opened = burst(f"http://127.0.0.1:{free_port()}/", 5)
     assert opened == 0

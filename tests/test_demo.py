@@ -52,3 +52,5 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     text = (tmp_path / "latest.json").read_text() + (tmp_path / "latest.html").read_text()
     assert "alice-pass-123" not in text
     assert "bob-pass-456" not in text
+    # Nor the tokens the demo's login issued during the burst (live credentials).
+    assert "eyJ" not in text

@@ -195,6 +195,17 @@ def test_breaker_also_stops_requests_already_waiting_for_a_slot() -> None:
     assert report.summary.refused == 100 + 1 - len(app.hits)
 
 
+def test_refusals_from_the_plain_http_twin_never_open_the_breaker() -> None:
+    app = Target()
+    with serve_asgi(app) as base:
+        twin = f"http://127.0.0.1:{free_port()}"  # nothing listens: plain HTTP refused
+        scn = scenario(base, [], target={"base_url": base, "http_url": twin})
+        urls = [twin + "/x"] * 30 + [base + "/y"] * 3
+        scan, _report = run_scan(scn, send_many(urls, concurrent=False))
+    assert not scan.client.breaker.open
+    assert [h.path for h in app.hits].count("/y") == 3
+
+
 def test_dead_target_at_start_aborts_with_a_failed_report() -> None:
     scn = scenario(f"http://127.0.0.1:{free_port()}", [{"path": "/a"}])
     scan = Scan(scn, probes=[])

@@ -65,6 +65,8 @@ class Found:
         notes: Per exchange (by position), what to look at.
         grouped: One finding of the rule for the whole target, listing the affected endpoints;
             its fingerprint does not change as endpoints join or leave the list.
+        reproduce: A command that reproduces it, when the first exchange's curl line cannot
+            (a TLS handshake: an `openssl s_client` line).
     """
 
     rule: Rule
@@ -79,6 +81,7 @@ class Found:
     excerpts: Mapping[int, str] = field(default_factory=dict)
     notes: Mapping[int, str] = field(default_factory=dict)
     grouped: bool = False
+    reproduce: str | None = None
 
 
 class ProbeContext(Protocol):
@@ -153,6 +156,11 @@ class ProbeContext(Protocol):
 
     def notice(self, message: str) -> None:
         """Show a line on the progress display (a long wait, say); it is not in the report."""
+        ...
+
+    def holds_secret(self, text: str) -> bool:
+        """True when `text` contains a value the scan keeps secret (a token, a password, a
+        `--var` value, in any of its encodings)."""
         ...
 
     async def burst(

@@ -49,6 +49,13 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     f"({scenario.settings.burst_cap})",
                 )
             )
+        if endpoint.burst is not None and endpoint.method == "DELETE":
+            problems.append(
+                (
+                    (*loc, "burst"),
+                    "a DELETE endpoint cannot take a burst: probes never replay DELETE requests",
+                )
+            )
     problems += _scope_problems(scenario.target)
     jwt = scenario.probes.jwt
     if jwt is not False:

@@ -327,6 +327,12 @@ CASES: list[tuple[str, str, int, str]] = [
         7,
         "burst 50 is above settings.burst_cap (10)",
     ),
+    (
+        "burst-on-delete",
+        BASE + "endpoints:\n  - path: /a\n    method: DELETE\n    burst: 5\n",
+        7,
+        "a DELETE endpoint cannot take a burst: probes never replay DELETE requests",
+    ),
     # variables
     (
         "unset-variable",
