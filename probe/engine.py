@@ -367,8 +367,8 @@ class Scan(ScanContext):
         if spent:
             self.warnings.append(
                 f"the request budget (settings.max_requests = "
-                f"{self.scenario.settings.max_requests}) ran out: {spent} requests were not "
-                "sent and the checks that needed them are error"
+                f"{self.scenario.settings.max_requests}) ran out: {spent} request(s) or "
+                "burst(s) were not sent and the checks that needed them are error"
             )
         verdicts = sum(c.status in (CheckStatus.passed, CheckStatus.failed) for c in self._checks)
         if self._checks and not verdicts:

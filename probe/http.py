@@ -71,7 +71,12 @@ class Budget:
     def check(self, count: int = 1) -> None:
         """Raise BudgetExhausted when `count` more requests would pass the limit."""
         if self.used + count > self.limit:
-            raise BudgetExhausted(f"request budget of {self.limit} spent")
+            if count == 1:
+                raise BudgetExhausted(f"request budget of {self.limit} spent")
+            raise BudgetExhausted(
+                f"request budget: {count} requests at once do not fit in the "
+                f"{self.limit - self.used} left of {self.limit}"
+            )
 
     def take(self, count: int = 1) -> None:
         """Reserve `count` requests or raise BudgetExhausted."""
