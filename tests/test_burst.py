@@ -466,7 +466,7 @@ def test_tls_sends_the_url_host_as_sni_and_checks_the_certificate_name(
     [
         ({}, False, "not in the scenario's scope"),
         ({"burst_cap": 4}, True, "above settings.burst_cap (4)"),
-        ({"max_requests": 4}, True, "request budget of 4 spent"),
+        ({"max_requests": 4}, True, "5 requests at once do not fit in the 4 left of 4"),
     ],
 )
 def test_refused_burst_is_recorded_and_sends_nothing(
