@@ -99,9 +99,9 @@ class Target(StrictModel):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        if not value.lower().startswith("http://"):
+            raise ValueError(f"http_url must be a plain http:// URL, got {value!r}")
         value = check_url(value, field="http_url")
-        if not value.startswith("http://"):
-            raise ValueError("http_url must be a plain http:// URL")
         return value
 
     @field_validator("scope")

@@ -53,11 +53,12 @@ def test_example_scenario_loads_every_key_when_its_variables_are_given() -> None
     assert (bob.login.method, bob.login.path) == ("POST", "/auth/login")
     assert (bob.login.token_path, bob.login.refresh_path) == ("access_token", "refresh_token")
     assert (bob.header, bob.scheme) == ("Authorization", "Bearer")
-    [order] = scn.endpoints
+    order, login = scn.endpoints
     assert (order.label, order.method, order.rendered_path) == ("get-order", "GET", "/orders/1001")
     assert order.query == {"expand": "items"}
     assert (order.identity, order.owner, order.inject) == ("alice", "alice", ["id", "expand"])
-    assert (order.burst, order.expect_limit, order.tags) == (50, 10, ["auth"])
+    assert (order.burst, order.expect_limit, order.tags) == (None, None, ["orders"])
+    assert (login.method, login.burst, login.expect_limit, login.tags) == ("POST", 50, 10, ["auth"])
     assert set(scn.probes.enabled()) == {
         "headers", "https", "rate_limit", "jwt", "errors", "injection", "access"
     }  # fmt: skip
