@@ -243,14 +243,19 @@ class ScanContext:
             build_evidence(x, self.redactor, found.excerpts.get(i), found.notes.get(i))
             for i, x in enumerate(found.exchanges)
         ]
-        insecure = self.scenario.target.verify_tls is False
+        verify = self.scenario.target.verify_tls
+        cacert = verify if isinstance(verify, str) else None
         reproduce = (
             self.redactor.text(found.reproduce)
             if found.reproduce
-            else curl_command(found.exchanges[0], self.redactor, insecure=insecure)
+            else curl_command(
+                found.exchanges[0], self.redactor, insecure=verify is False, cacert=cacert
+            )
             if found.exchanges
             else None
         )
+        if reproduce and not found.reproduce and "burst" in found.exchanges[0].tags:
+            reproduce = self._burst_loop(found.exchanges[0], reproduce)
         finding = Finding(
             fingerprint=fp,
             probe=probe,
@@ -271,6 +276,15 @@ class ScanContext:
         )
         self._findings[fp] = finding
         self._events(FindingAdded(finding))
+
+    def _burst_loop(self, exchange: Exchange, curl: str) -> str:
+        """A shell loop that sends the burst's request as many times, all in the background."""
+        size = next(
+            (b.requests for b in reversed(self._bursts) if b.endpoint == exchange.endpoint), 1
+        )
+        return (
+            f"for i in $(seq {size}); do {curl} -s -o /dev/null -w '%{{http_code}}\\n' & done; wait"
+        )
 
     def exchanges(self) -> Sequence[Exchange]:
         """Every exchange so far."""

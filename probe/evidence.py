@@ -74,12 +74,19 @@ def _quote(value: str, redactor: Redactor) -> str:
     return '"' + _SENTINEL_RE.sub(lambda m: "${" + m.group(1) + "}", escaped) + '"'
 
 
-def curl_command(exchange: Exchange, redactor: Redactor, *, insecure: bool = False) -> str:
-    """A curl line that sends the same request; secrets read from environment variables."""
+def curl_command(
+    exchange: Exchange, redactor: Redactor, *, insecure: bool = False, cacert: str | None = None
+) -> str:
+    """A curl line that sends the same request; secrets read from environment variables.
+
+    `cacert`: the CA bundle the scan trusted (https URLs only).
+    """
     request = exchange.request
     args = ["curl", "-i", "--path-as-is"]
     if insecure:
         args.append("-k")
+    elif cacert and request.url[:8].lower() == "https://":
+        args += ["--cacert", _quote(cacert, redactor)]
     if request.method != "GET" or request.body:
         args += ["-X", request.method]
     for name, value in request.headers:

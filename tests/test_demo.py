@@ -46,6 +46,11 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     assert (burst["endpoint"], burst["requests"], burst["opened"]) == ("login", 30, 30)
     assert all(s["status"] == 200 and s["sent_ms"] is not None for s in burst["shots"])
     assert 'id="bursts"' in (tmp_path / "latest.html").read_text()
+    # Reproduce lines: a burst as a loop of background requests; HTTPS trusting the demo CA.
+    by_rule = {f["rule"]: f["reproduce"] for f in report["findings"]}
+    assert by_rule["rate_limit.not-enforced"].startswith("for i in $(seq 30); do curl ")
+    assert by_rule["rate_limit.not-enforced"].endswith("& done; wait")
+    assert "--cacert" in by_rule["errors.secret-in-response"]
     assert (tmp_path / "latest.html").is_file()
     assert "report:" in result.stderr
     # The demo's passwords are passed as variables: they must never reach a report.
