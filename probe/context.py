@@ -108,6 +108,7 @@ class ScanContext:
             transport=transport,
             secure_base=target.base_url.startswith("https://"),
             base_url=target.base_url,
+            holds_secret=self.holds_secret,
         )
         self.identities = Identities(scenario.identities, target.base_url, self.redactor)
 

@@ -169,9 +169,11 @@ class ScanClient:
         transport: httpx.AsyncBaseTransport | None = None,
         secure_base: bool = False,
         base_url: str | None = None,
+        holds_secret: Callable[[str], bool] | None = None,
     ) -> None:
-        """`secure_base`: base_url is https, so the scenario's credential headers are never
-        sent over plain http (the https probe's requests to the cleartext twin).
+        """`secure_base`: base_url is https, so the scenario's credential headers, and its
+        headers whose value `holds_secret`, are never sent over plain http (the https probe's
+        requests to the cleartext twin).
 
         With `base_url`, only answers from its host and port feed the circuit breaker: a
         plain-HTTP twin that refuses every connection is what the https probe hopes for,
@@ -179,6 +181,7 @@ class ScanClient:
         """
         self.settings = settings
         self._secure_base = secure_base
+        self._holds_secret = holds_secret or (lambda value: False)
         self._guarded = target_of(base_url) if base_url else None
         self.scope = scope
         self.scan_id = scan_id
@@ -217,7 +220,11 @@ class ScanClient:
         lines.append(("Accept-Encoding", "gzip, deflate"))
         base = list(self.base_headers.items())
         if self._secure_base and spec.url[:7].lower() == "http://":
-            base = [(n, v) for n, v in base if n.lower() not in CREDENTIAL_HEADERS]
+            base = [
+                (n, v)
+                for n, v in base
+                if n.lower() not in CREDENTIAL_HEADERS and not self._holds_secret(v)
+            ]
         lines += base
         names = {n.lower() for n, _ in spec.headers}
         lines = [(n, v) for n, v in lines if n.lower() not in names]

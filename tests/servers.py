@@ -6,8 +6,11 @@ context manager exits.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -69,6 +72,42 @@ def serve_raw(answer: bytes, limit: int | None = None) -> Iterator[str]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
+
+
+@contextmanager
+def serve_tcp(handle: Callable[[socket.socket, int], None]) -> Iterator[str]:
+    """A TCP server on 127.0.0.1: each connection in a thread, `handle(conn, index)` with the
+    connection's index (0 for the first); yields http://localhost:PORT."""
+    listener = loopback_socket()
+    listener.listen()
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def one(conn: socket.socket, index: int) -> None:
+        with conn:
+            conn.settimeout(5)
+            # The client going away, or refusing the handshake, is its business.
+            with contextlib.suppress(OSError, ssl.SSLError):
+                handle(conn, index)
+
+    def serve() -> None:
+        index = 0
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=one, args=(conn, index), daemon=True).start()
+            index += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{listener.getsockname()[1]}"
     finally:
         stop.set()
         thread.join(timeout=10)

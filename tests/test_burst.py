@@ -38,7 +38,7 @@ from probe.http import SCAN_ID_HEADER, ScanClient
 from probe.probes.base import ProbeContext, RequestSpec
 from probe.scenario.models import Settings
 from tests.scan import run_scan, scenario
-from tests.servers import free_port, serve_asgi, serve_raw
+from tests.servers import free_port, serve_asgi, serve_raw, serve_tcp
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -327,44 +327,16 @@ def test_server_that_never_answers_gives_timeouts_in_bounded_time(raw: Target) -
     assert took < 3
 
 
-@contextmanager
-def informational_flood() -> Iterator[str]:
-    """Answers every request with an endless stream of `100 Continue` (for 10 s at most)."""
-    listener = loopback_socket()
-    listener.listen(64)
-    listener.settimeout(0.05)
-    stop = threading.Event()
-
-    def flood(conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                end = time.monotonic() + 10
-                while not stop.is_set() and time.monotonic() < end:
-                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
-            except OSError:
-                return
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=flood, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+def flood_informational(conn: socket.socket, index: int) -> None:
+    """Answers the request with an endless stream of `100 Continue` (for 10 s at most)."""
+    conn.recv(65536)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
 
 
 def test_endless_informational_answers_end_the_shot_in_bounded_time() -> None:
-    with informational_flood() as url:
+    with serve_tcp(flood_informational) as url:
         started = time.monotonic()
         shots, _ = burst(url + "/", 10, timeout=2.0)
         elapsed = time.monotonic() - started

@@ -398,9 +398,14 @@ def test_scenario_credentials_never_go_over_plain_http_when_the_api_is_https(
                 scope=frozenset({url.split("/")[2]}),
                 verify=True,
                 scan_id="test-scan",
-                base_headers={"Authorization": "Bearer scenario-token", "X-Team": "qa"},
+                base_headers={
+                    "Authorization": "Bearer scenario-token",
+                    "X-Tenant": "tenant-secret-1",
+                    "X-Team": "qa",
+                },
                 on_exchange=lambda exchange: None,
                 secure_base=secure_base,
+                holds_secret=lambda value: "secret" in value,
             )
             try:
                 chain = await scan_client.send(
@@ -413,4 +418,5 @@ def test_scenario_credentials_never_go_over_plain_http_when_the_api_is_https(
         exchange = anyio.run(go)
     names = {name.lower() for name, _ in exchange.request.headers}
     assert ("authorization" in names) is sent
+    assert ("x-tenant" in names) is sent  # its value is a scenario secret
     assert "x-team" in names

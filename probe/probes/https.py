@@ -2,15 +2,19 @@
 
 What it sends, when base_url is https:// (all anonymous, none of it with an identity's token):
 
-- `plain-http`: a GET of the first GET endpoint's path and query (any endpoint's when none is a
-  GET; `/` without endpoints) on the plain-HTTP twin (`target.effective_http_url`), with one
-  added query parameter carrying the scan marker so that a lost query shows. The redirect
-  chain is followed by hand, one request per hop, at most 10 hops. Every Location is judged
-  before it is requested: a host that is not the API's (base_url's, the twin's, or one named in
-  the scope) is judged from the Location alone and never contacted; a port out of scope is not
-  requested either.
-- `credentials-over-http`: per endpoint tagged `auth`, its request as the scenario describes it
-  (body and headers, so its credentials) sent once to the twin, not following redirects.
+- `plain-http`: a GET on the plain-HTTP twin (`target.effective_http_url`) of the path of the
+  first GET endpoint without an identity (else the first GET endpoint, else the first
+  endpoint; `/` without endpoints), never its query: one query parameter carrying the scan
+  marker shows a lost query. A path that holds a scenario secret falls back to the twin's own
+  path, then `/`: no secret crosses the network in cleartext. The redirect chain is followed
+  by hand, one request per hop, at most 10 hops. Every Location is read as a browser reads it
+  and judged before it is requested: a host that is not the API's (base_url's, the twin's, or
+  one named in the scope) is judged from the Location alone and never contacted; a port out
+  of scope is not requested either.
+- `credentials-over-http`: per endpoint tagged `auth` (one that takes credentials in its own
+  request), that request as the scenario describes it (body, query and headers, never an
+  identity's token) sent once to the twin, not following redirects. An `auth` endpoint whose
+  own request carries no credentials, and a DELETE endpoint, is `skipped` with the reason.
 - TLS, on base_url's host and port (SNI set to its host name): one handshake without
   verification to read the facts (protocol, cipher, leaf certificate), one verified as
   `verify_tls` says (none when it is false), one offering only TLS 1.0 and one offering only
@@ -21,8 +25,10 @@ check is `skipped` with that reason.
 
 How it judges: pure functions in `https_redirects` (chains, credentials) and `https_tls`
 (trust, host name, dates, versions). An answer that neither serves, redirects nor refuses plain
-HTTP (403, 405, a firewall page) is inconclusive: the check is `error` with the reason, never a
-pass and never a finding, since a rule aimed at the scanner may hide what real clients get.
+HTTP (403, 405, a firewall page, bytes that are no valid HTTP answer, an HTTPS URL that does not
+answer) is inconclusive: the check is `error` with the reason, never a pass and never a
+finding, since a rule aimed at the scanner may hide what real clients get. TLS findings carry
+the handshake's facts in their detail and an `openssl s_client` line as their reproduction.
 Checks, all target-wide but `credentials-over-http` (per `auth` endpoint): base-url-tls,
 plain-http, credentials-over-http, tls-handshake, tls-trust, tls-hostname, tls-expiry,
 tls-1.0, tls-1.1.
@@ -41,19 +47,25 @@ from probe.exchange import Exchange
 from probe.findings import CheckStatus
 from probe.http_scope import target_of
 from probe.probes.base import Found, Probe, ProbeContext, RequestSpec
-from probe.probes.https_credentials import judge_credentials, token_in
+from probe.probes.https_answers import REDIRECTS, Hop, Problem, Verdict
+from probe.probes.https_credentials import judge_credentials, not_replayed, token_in
+from probe.probes.https_locations import scheme
 from probe.probes.https_redirects import (
-    REDIRECTS,
     Chain,
     End,
-    Hop,
-    Problem,
-    Verdict,
     classify_redirect,
     next_end,
-    resolve,
-    scheme,
     site_hosts,
+)
+from probe.probes.https_requests import (
+    BODY_CHARS,
+    MARKER_PARAM,
+    hop_of,
+    plain_endpoint,
+    shares_tls_port,
+    start_url,
+    to_twin,
+    with_marker,
 )
 from probe.probes.https_rules import PROBE_ID, RULES
 from probe.probes.https_tls import (
@@ -63,6 +75,8 @@ from probe.probes.https_tls import (
     judge_hostname,
     judge_legacy,
     judge_trust,
+    openssl_command,
+    verify_facts,
 )
 from probe.redact import MASK
 from probe.scenario.models import Endpoint, HttpsConfig, Scenario, Target
@@ -72,8 +86,6 @@ from probe.tls import TlsFacts, local_support
 # the probes' base); the chain is followed here by hand.
 MAX_REDIRECTS = 10
 AUTH_TAG = "auth"
-MARKER_PARAM = "probe_marker"
-_BODY_CHARS = 4000
 _LEGACY = (
     ("TLS 1.0", "tls-1.0", ssl.TLSVersion.TLSv1),
     ("TLS 1.1", "tls-1.1", ssl.TLSVersion.TLSv1_1),
@@ -98,21 +110,18 @@ class HttpsProbe(Probe):
             return [
                 f"{self.id}: base_url is plain http://: reports {self.id}.no-tls, sends nothing"
             ]
-        endpoint = first_get(scenario.endpoints)
+        endpoint = plain_endpoint(scenario.endpoints)
         path = endpoint.rendered_path if endpoint else "/"
-        query = urlencode(
-            {**(endpoint.query if endpoint else {}), MARKER_PARAM: "MARKER"}, doseq=True
-        )
+        marker = urlencode({MARKER_PARAM: "MARKER"})
+        twin = target.effective_http_url
         lines = [
-            f"{self.id}: GET {target.effective_http_url}{path}?{query} "
-            f"(plain HTTP; redirects followed by hand, at most {MAX_REDIRECTS} hops, each "
-            "Location judged before it is requested)"
+            f"{self.id}: GET {with_marker(twin + path, marker)} (plain HTTP, anonymous, "
+            f"without the endpoint's query; {with_marker(twin, marker)} instead when that "
+            f"path holds a scenario secret; redirects followed by hand, at most "
+            f"{MAX_REDIRECTS} hops, each Location judged before it is requested)"
         ]
         for auth in _auth_endpoints(scenario):
-            lines.append(
-                f"{self.id}: {auth.method} {target.effective_http_url}{auth.rendered_path} "
-                "(the endpoint's request with its credentials, over plain HTTP, not followed)"
-            )
+            lines.append(self._credentials_plan(target, auth))
         where = target_of(target.base_url)
         host = f"{where[0]}:{where[1]}" if where else target.base_url
         lines.append(
@@ -120,6 +129,17 @@ class HttpsProbe(Probe):
             "TLS 1.0 only, TLS 1.1 only"
         )
         return lines
+
+    def _credentials_plan(self, target: Target, endpoint: Endpoint) -> str:
+        skip = not_replayed(endpoint)
+        if skip is not None:
+            return f"{self.id}: credentials-over-http of {endpoint.label!r} skipped: {skip}"
+        query = f"?{urlencode(endpoint.query, doseq=True)}" if endpoint.query else ""
+        return (
+            f"{self.id}: {endpoint.method} {target.effective_http_url}{endpoint.rendered_path}"
+            f"{query} (the endpoint's own request with the credentials in its body, query and "
+            "headers, never an identity's token; plain HTTP, not followed)"
+        )
 
     async def run(self, ctx: ProbeContext) -> None:
         """Plain HTTP, credentials over HTTP and the TLS handshakes, side by side."""
@@ -134,7 +154,12 @@ class HttpsProbe(Probe):
         async with anyio.create_task_group() as group:
             group.start_soon(self._plain_http, ctx)
             for endpoint in auth:
-                group.start_soon(self._credentials, ctx, endpoint)
+                skip = not_replayed(endpoint)
+                if skip is None:
+                    group.start_soon(self._credentials, ctx, endpoint)
+                else:
+                    check = "credentials-over-http"
+                    ctx.check(self.id, check, endpoint, CheckStatus.skipped, skip)
             group.start_soon(self._tls, ctx, settings)
         if not auth:
             ctx.check(
@@ -219,7 +244,7 @@ class HttpsProbe(Probe):
         verdict = judge_credentials(hop, shares_tls_port(target))
         ctx.check(self.id, "credentials-over-http", endpoint, verdict.status, verdict.detail)
         token = token_in(hop.body)
-        excerpt = {0: hop.body.replace(token[1], MASK)[:_BODY_CHARS]} if token else {}
+        excerpt = {0: hop.body.replace(token[1], MASK)[:BODY_CHARS]} if token else {}
         for problem in verdict.problems:
             self._found(ctx, problem, [exchange], endpoint=endpoint.label, excerpts=excerpt)
 
@@ -229,14 +254,15 @@ class HttpsProbe(Probe):
         target = ctx.scenario.target
         url = target.base_url
         shown = await ctx.tls_handshake(url, probe=self.id, purpose="tls-facts", verify=False)
-        self._record(ctx, "tls-handshake", judge_handshake(shown), shown)
+        handshake = judge_handshake(shown)
+        ctx.check(self.id, "tls-handshake", None, handshake.status, handshake.detail)
         if shown.completed:
             await self._certificate(ctx, settings, shown)
         else:
             status = CheckStatus.skipped if shown.stage == "refused" else CheckStatus.error
             for check in _TLS_CHECKS[1:]:
                 ctx.check(self.id, check, None, status, f"no TLS handshake: {shown.error}")
-        await self._legacy(ctx, settings)
+        await self._legacy(ctx, settings, shown)
 
     async def _certificate(self, ctx: ProbeContext, settings: HttpsConfig, shown: TlsFacts) -> None:
         target = ctx.scenario.target
@@ -244,18 +270,22 @@ class HttpsProbe(Probe):
         verified = shown
         if verify is not False:
             verified = await ctx.tls_handshake(target.base_url, probe=self.id, purpose="tls-verify")
-        self._record(ctx, "tls-trust", judge_trust(verified, shown, verify), shown)
-        self._record(ctx, "tls-hostname", judge_hostname(verified, shown, verify), shown)
+        command = openssl_command(shown, verify=verify)
+        trust = judge_trust(verified, shown, verify)
+        self._record(ctx, "tls-trust", trust, shown, verified, command)
+        hostname = judge_hostname(verified, shown, verify)
+        self._record(ctx, "tls-hostname", hostname, shown, verified, command)
         expiry = judge_expiry(
             shown.certificate,
             datetime.now(UTC),
             settings.expiring_days,
             settings.expiring_high_days,
         )
-        self._record(ctx, "tls-expiry", expiry, shown)
+        dates = openssl_command(shown, dates=True)
+        self._record(ctx, "tls-expiry", expiry, shown, verified, dates)
 
-    async def _legacy(self, ctx: ProbeContext, settings: HttpsConfig) -> None:
-        accepted: list[Problem] = []
+    async def _legacy(self, ctx: ProbeContext, settings: HttpsConfig, modern: TlsFacts) -> None:
+        accepted: list[tuple[str, TlsFacts]] = []
         for name, check, version in _LEGACY:
             if not settings.legacy_versions:
                 off = "legacy_versions is false in the scenario: not tried"
@@ -274,25 +304,52 @@ class HttpsProbe(Probe):
                     maximum=version,
                 )
             )
-            verdict = judge_legacy(name, facts)
+            verdict = judge_legacy(name, facts, modern)
             ctx.check(self.id, check, None, verdict.status, verdict.detail)
-            accepted += verdict.problems
+            if verdict.problems:
+                accepted.append((name, facts))
         if accepted:
-            merged = Problem("tls-legacy-version", "; ".join(p.detail for p in accepted))
-            self._found(ctx, merged, [], affected=[ctx.scenario.target.base_url])
+            self._legacy_found(ctx, accepted)
 
-    def _record(self, ctx: ProbeContext, check: str, verdict: Verdict, shown: TlsFacts) -> None:
-        """A TLS check and its findings; a finding carries the handshake's facts with it."""
+    def _legacy_found(self, ctx: ProbeContext, accepted: list[tuple[str, TlsFacts]]) -> None:
+        """One finding for every legacy version accepted, with each handshake's facts."""
+        names = " and ".join(name for name, _ in accepted)
+        facts = "; ".join(f"{name}: [{describe(shown)}]" for name, shown in accepted)
+        where = accepted[0][1]
+        host = f"[{where.host}]" if ":" in where.host else where.host
+        problem = Problem(
+            "tls-legacy-version",
+            f"{host}:{where.port} completed a handshake in {names}, deprecated versions "
+            f"(RFC 8996). {facts}",
+        )
+        command = openssl_command(where, versions=tuple(name for name, _ in accepted))
+        self._found(ctx, problem, [], affected=[ctx.scenario.target.base_url], reproduce=command)
+
+    def _record(
+        self,
+        ctx: ProbeContext,
+        check: str,
+        verdict: Verdict,
+        shown: TlsFacts,
+        verified: TlsFacts,
+        command: str,
+    ) -> None:
+        """A TLS check and its findings; a finding carries the handshakes' facts and an
+        `openssl s_client` line that shows the same."""
         ctx.check(self.id, check, None, verdict.status, verdict.detail)
-        facts = describe(shown) if shown.completed else ""
+        facts = [describe(shown)] if shown.completed else []
+        code = verify_facts(verified)
+        if code:
+            facts.append(f"verifying handshake: {code}")
         for problem in verdict.problems:
             with_facts = Problem(
                 problem.name,
-                f"{problem.detail} [{facts}]" if facts else problem.detail,
+                f"{problem.detail} [{'; '.join(facts)}]" if facts else problem.detail,
                 severity=problem.severity,
                 confidence=problem.confidence,
             )
-            self._found(ctx, with_facts, [], affected=[ctx.scenario.target.base_url])
+            base = ctx.scenario.target.base_url
+            self._found(ctx, with_facts, [], affected=[base], reproduce=command)
 
     # -- findings ------------------------------------------------------------------------------
 
@@ -305,6 +362,7 @@ class HttpsProbe(Probe):
         endpoint: str | None = None,
         affected: Sequence[str] = (),
         excerpts: dict[int, str] | None = None,
+        reproduce: str | None = None,
     ) -> None:
         ctx.report(
             self.id,
@@ -317,58 +375,9 @@ class HttpsProbe(Probe):
                 severity=problem.severity,
                 confidence=problem.confidence,
                 excerpts=excerpts or {},
+                reproduce=reproduce,
             ),
         )
-
-
-# -- helpers the probe and its tests share ------------------------------------------------------
-
-
-def first_get(endpoints: Sequence[Endpoint]) -> Endpoint | None:
-    """The endpoint whose path the plain-HTTP request uses: the first GET, else the first."""
-    for endpoint in endpoints:
-        if endpoint.method == "GET":
-            return endpoint
-    return endpoints[0] if endpoints else None
-
-
-def start_url(ctx: ProbeContext) -> str:
-    """The plain-HTTP request's URL: the twin, the chosen endpoint's path and query, the marker."""
-    target = ctx.scenario.target
-    endpoint = first_get(ctx.scenario.endpoints)
-    if endpoint is None:
-        return f"{target.effective_http_url}/?{urlencode({MARKER_PARAM: ctx.marker})}"
-    query = {**endpoint.query, MARKER_PARAM: ctx.marker}
-    return to_twin(target, ctx.endpoint_request(endpoint, query=query).url)
-
-
-def to_twin(target: Target, url: str) -> str:
-    """The same request on the plain-HTTP twin: base_url swapped for the twin's URL."""
-    if url.startswith(target.base_url):
-        return target.effective_http_url + url[len(target.base_url) :]
-    return url
-
-
-def shares_tls_port(target: Target) -> bool:
-    """True when the twin is base_url's own host and port (an HTTPS-only port's 400 is known)."""
-    return target_of(target.effective_http_url) == target_of(target.base_url)
-
-
-def hop_of(exchange: Exchange) -> Hop:
-    """What the judges need of one exchange."""
-    response = exchange.response
-    if response is None:
-        return Hop(exchange.request.url, error=exchange.error)
-    location = response.header("location")
-    resolved = None
-    if response.status in REDIRECTS and location:
-        resolved = resolve(exchange.request.url, location)
-    return Hop(
-        exchange.request.url,
-        status=response.status,
-        location=resolved,
-        body=response.text(_BODY_CHARS),
-    )
 
 
 def _stop(hop: Hop, site: frozenset[str], scope: frozenset[str], seen: set[str]) -> End | None:

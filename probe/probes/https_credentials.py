@@ -1,8 +1,13 @@
 """The https probe's judge of credentials sent over plain HTTP, and its token finder.
 
-Pure functions: `judge_credentials` reads the answer an `auth` endpoint's request got from the
-plain-HTTP twin (not followed); `token_in` says whether a body hands out something that looks
-like a session or access token.
+Pure functions: `not_replayed` says why an `auth` endpoint's request is not sent to the twin
+(it carries no credentials of its own, or it is a DELETE); `judge_credentials` reads the answer
+the request got from the plain-HTTP twin (not followed); `token_in` says whether a body hands
+out something that looks like a session or access token.
+
+The `auth` tag marks an endpoint that takes credentials in its own request: a login or token
+endpoint, with a password or secret in its body, query or headers. An identity's token is never
+sent over plain HTTP, so an endpoint that only authenticates with one has nothing to test.
 """
 
 from __future__ import annotations
@@ -12,15 +17,17 @@ import re
 from typing import Any
 
 from probe.findings import CheckStatus
-from probe.probes.https_redirects import (
+from probe.probes.https_answers import (
     Hop,
     Problem,
     Verdict,
     inconclusive,
     not_answered,
     refusal,
-    scheme,
 )
+from probe.probes.https_locations import scheme
+from probe.redact import CREDENTIAL_HEADERS
+from probe.scenario.models import Endpoint
 
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _TOKEN_KEYS = frozenset(
@@ -40,6 +47,38 @@ _TOKEN_KEYS = frozenset(
 )
 _TOKEN_MIN_LEN = 16
 _MAX_DEPTH = 4
+# Header names that carry credentials beyond the standard ones (X-Api-Key, X-Auth-Token ...).
+_CREDENTIAL_NAME = re.compile(
+    r"auth|token|api[-_]?key|secret|passw|session|cookie|credential|signature", re.IGNORECASE
+)
+
+
+def not_replayed(endpoint: Endpoint) -> str | None:
+    """Why an `auth` endpoint's request is not sent over plain HTTP, or None to send it."""
+    if endpoint.method == "DELETE":
+        return "a DELETE endpoint: never replayed over plain HTTP"
+    if own_credentials(endpoint):
+        return None
+    token = (
+        f"; the token of its identity {endpoint.identity!r} is never sent over plain HTTP"
+        if endpoint.identity
+        else ""
+    )
+    return (
+        "tagged auth, but its own request carries no credentials (no body, no query, no "
+        f"credential header){token}: nothing to send"
+    )
+
+
+def own_credentials(endpoint: Endpoint) -> bool:
+    """True when the endpoint's own request can carry credentials: a body, a query, or a
+    header named like one (Authorization, Cookie, X-Api-Key, ...)."""
+    body = any(b is not None for b in (endpoint.json_body, endpoint.form, endpoint.body))
+    headers = any(
+        name.lower() in CREDENTIAL_HEADERS or _CREDENTIAL_NAME.search(name)
+        for name in endpoint.headers
+    )
+    return body or bool(endpoint.query) or headers
 
 
 def judge_credentials(hop: Hop, tls_port: bool) -> Verdict:
@@ -66,7 +105,7 @@ def judge_credentials(hop: Hop, tls_port: bool) -> Verdict:
             "URLs)",
         )
     if hop.status is None:
-        return not_answered(hop)
+        return not_answered(hop, tls_port)
     reason = refusal(hop, tls_port)
     if reason:
         return Verdict(CheckStatus.passed, f"plain HTTP refused: {reason}")

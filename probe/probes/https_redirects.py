@@ -1,9 +1,9 @@
-"""Judges of the https probe's plain-HTTP requests: redirect chains, and answers that refuse.
+"""Judges of the https probe's plain-HTTP request: its redirect chain, hop by hop.
 
 Pure functions over what the probe saw (`Hop`s of a `Chain`); nothing here sends. The probe
 follows a chain by hand and asks `next_end` before each hop whether to request it; the
-verdict comes from `classify_redirect`. `first_answer`, `refusal` and `inconclusive` are
-shared with the credentials judge (`https_credentials`).
+verdict comes from `classify_redirect`, which leaves a first answer that is no redirect to
+`https_answers`. Locations are read as a browser reads them (`https_locations`).
 
 Words used below: the *site* is the set of host names that belong to the API (base_url's, the
 twin's and every host named in the scope; any port); *landing* is the first https:// URL of a
@@ -12,23 +12,21 @@ chain on the site.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from probe.findings import CheckStatus, Confidence, Severity
+from probe.findings import CheckStatus
 from probe.http_scope import in_scope, parse_scope, target_of
+from probe.probes.https_answers import Hop, Problem, Verdict, first_answer
+from probe.probes.https_locations import path_of, same_host, scheme
 from probe.scenario.models import Target
 
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TEMPORARY = frozenset({302, 303, 307})
-# Answers that mean "not over plain HTTP": the request was not served.
-REFUSING = {421: "421 Misdirected Request", 426: "426 Upgrade Required"}
-# What a TLS-only port says to a plain-HTTP request (nginx, Apache, Go, Envoy ...).
-_TLS_HINT = re.compile(r"https|\bssl\b|\btls\b|plain http", re.IGNORECASE)
+# A query value at least this long found inside a redirect's host was echoed from the request.
+_ECHO_MIN_LEN = 8
 
 
 class End(StrEnum):
@@ -46,30 +44,6 @@ class End(StrEnum):
 
 # Ends where the last hop's Location was judged without being requested.
 _JUDGED_ONLY = frozenset({End.offsite, End.out_of_scope, End.loop, End.too_long})
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One request of a chain and what came back.
-
-    Attributes:
-        url: The URL requested.
-        status: The answer's status, or None when none came.
-        location: The redirect's target, resolved to an absolute URL, or None.
-        error: Why no answer came, or None.
-        body: The start of the answer's body, as text.
-    """
-
-    url: str
-    status: int | None = None
-    location: str | None = None
-    error: str | None = None
-    body: str = ""
-
-    @property
-    def redirects(self) -> bool:
-        """True for a redirect status with a Location to follow."""
-        return self.status in REDIRECTS and self.location is not None
 
 
 @dataclass(frozen=True)
@@ -106,34 +80,6 @@ class Chain:
         return None
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, as a rule name of the https probe.
-
-    Attributes:
-        name: The rule's name (without the probe id).
-        detail: What was seen.
-        hop: Index of the chain's hop that shows it (0 where there is no chain).
-        severity: Overrides the rule's severity, or None.
-        confidence: How sure the judge is.
-    """
-
-    name: str
-    detail: str
-    hop: int = 0
-    severity: Severity | None = None
-    confidence: Confidence = Confidence.firm
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A check's outcome: its status, a detail for the report, and the problems found."""
-
-    status: CheckStatus
-    detail: str
-    problems: tuple[Problem, ...] = ()
-
-
 # -- following a chain --------------------------------------------------------------------------
 
 
@@ -144,16 +90,7 @@ def site_hosts(target: Target) -> frozenset[str]:
         where = target_of(url)
         if where is not None:
             hosts.add(where[0])
-    return frozenset(hosts)
-
-
-def resolve(url: str, location: str) -> str | None:
-    """The absolute URL a Location points to, or None when it is not an http(s) URL."""
-    try:
-        absolute = urljoin(url, location.strip())
-    except ValueError:
-        return None
-    return absolute if scheme(absolute) in ("http", "https") else None
+    return frozenset(same_host(host) for host in hosts)
 
 
 def next_end(url: str, site: frozenset[str], scope: frozenset[str]) -> End | None:
@@ -161,7 +98,7 @@ def next_end(url: str, site: frozenset[str], scope: frozenset[str]) -> End | Non
     where = target_of(url)
     if where is None:
         return End.unclear
-    if where[0] not in site:
+    if same_host(where[0]) not in site:
         return End.offsite
     if not in_scope(url, scope):
         return End.out_of_scope
@@ -175,10 +112,11 @@ def classify_redirect(chain: Chain) -> Verdict:
     """The plain-HTTP check's verdict on a chain.
 
     Pass: plain HTTP is refused or not answered, or the chain's first answer is a permanent
-    redirect to https:// on the site with the same path and query and nothing else is wrong
+    redirect to https:// on the site with the same path and query, the HTTPS URL answers (or
+    is out of scope, and the detail says it was not verified) and nothing else is wrong
     further on. A 2xx is `cleartext-served`. An answer that is neither (403, 405, 404, a 3xx
-    without Location, a chain that never reaches HTTPS) is inconclusive: status `error`, no
-    finding. Loops and chains past 10 hops are `error` too.
+    without Location, a chain that never reaches HTTPS, an HTTPS URL that does not answer) is
+    inconclusive: status `error`, no finding. Loops and chains past 10 hops are `error` too.
     """
     first = chain.hops[0]
     if not first.redirects:
@@ -196,74 +134,39 @@ def classify_redirect(chain: Chain) -> Verdict:
         *_drops(chain),
         *_served_at_end(chain),
     ]
+    dead = _dead_landing(chain)
     if problems:
-        return Verdict(CheckStatus.failed, trail, tuple(problems))
-    if chain.landing() is None:
+        return Verdict(CheckStatus.failed, f"{trail}; {dead}" if dead else trail, tuple(problems))
+    landing = chain.landing()
+    if landing is None:
         return Verdict(
             CheckStatus.error, f"inconclusive: the chain never reaches HTTPS on the API: {trail}"
         )
-    return Verdict(CheckStatus.passed, f"permanent redirect to HTTPS, path and query kept: {trail}")
-
-
-def first_answer(hop: Hop, tls_port: bool) -> Verdict:
-    """The verdict on a first answer that is no redirect to follow."""
-    if hop.status is None:
-        return not_answered(hop)
-    if 200 <= hop.status < 300:
-        problem = Problem(
-            "cleartext-served",
-            f"{hop.url} answered {hop.status} over plain HTTP, without redirecting to HTTPS",
-            0,
+    if dead:
+        return Verdict(CheckStatus.error, f"inconclusive: {dead}: {trail}")
+    detail = f"permanent redirect to HTTPS, path and query kept: {trail}"
+    if landing >= len(chain.hops):
+        detail += (
+            "; the HTTPS URL is outside the scan's scope, so it was judged from the Location "
+            "alone: that it answers is not verified"
         )
-        return Verdict(CheckStatus.failed, problem.detail, (problem,))
-    reason = refusal(hop, tls_port)
-    if reason:
-        return Verdict(CheckStatus.passed, f"plain HTTP refused: {reason} ({hop.url})")
-    return Verdict(CheckStatus.error, inconclusive(hop))
+    return Verdict(CheckStatus.passed, detail)
 
 
-def refusal(hop: Hop, tls_port: bool) -> str | None:
-    """Why an answer means plain HTTP is refused (421, 426, a TLS-only port's 400), or None."""
-    if hop.status in REFUSING:
-        return f"answered {REFUSING[hop.status]}"
-    if hop.status == 400 and tls_port:
-        return "answered 400 on the port that serves HTTPS (a TLS-only port)"
-    if hop.status == 400 and _TLS_HINT.search(hop.body[:2000]):
-        return "answered 400 saying the port expects HTTPS"
-    return None
+def _dead_landing(chain: Chain) -> str | None:
+    """Why the chain, once on HTTPS, leads nowhere that answers, or None.
 
-
-def inconclusive(hop: Hop) -> str:
-    """The detail of an answer that neither serves, redirects nor refuses plain HTTP."""
-    status = hop.status
-    if status is not None and status in REDIRECTS:
-        what = f"a {status} redirect without a usable Location"
-    else:
-        what = f"{status}"
-    text = (
-        f"inconclusive: {hop.url} answered {what} over plain HTTP, neither served, redirected "
-        "nor refused"
+    The landing was requested and gave no answer (nothing listens, or the TLS handshake
+    failed), or a later HTTPS hop did: clients following the redirect end up nowhere.
+    """
+    landing = chain.landing()
+    last = chain.hops[-1]
+    if landing is None or landing >= len(chain.hops) or last.status is not None:
+        return None
+    return (
+        f"the redirect's HTTPS URL {last.url} gave no answer ({last.error}): clients are sent "
+        "where nothing works over HTTPS, so the redirect is not verified"
     )
-    if status in (401, 403, 405):
-        text += (
-            "; something answers plain HTTP there, but a firewall or WAF rule may answer a "
-            "scanner differently from real clients"
-        )
-    return text + f"; check by hand (curl -v '{hop.url}')"
-
-
-def not_answered(hop: Hop) -> Verdict:
-    """The verdict on a request that got no answer: refused by the scan, or not served."""
-    error = hop.error or "no answer"
-    if error.startswith("refused"):
-        return Verdict(CheckStatus.skipped, f"not sent: {error}")
-    if error.startswith("timeout"):
-        why = f"no answer ({error}): the port drops plain HTTP"
-    elif error.startswith("connect"):
-        why = f"no connection ({error}): nothing serves plain HTTP there"
-    else:
-        why = f"the connection ended without an answer ({error})"
-    return Verdict(CheckStatus.passed, f"plain HTTP not served at {hop.url}: {why}")
 
 
 def describe(chain: Chain) -> str:
@@ -314,14 +217,48 @@ def _http_hops(chain: Chain) -> Iterator[Problem]:
 
 def _offsite(chain: Chain) -> Iterator[Problem]:
     last = chain.hops[-1]
-    if chain.end is End.offsite and last.location:
-        host = urlsplit(last.location).hostname
+    if chain.end is not End.offsite or not last.location:
+        return
+    host = urlsplit(last.location).hostname or "?"
+    source = _reflected(host, last.url, chain.hops[0].url)
+    where = f"{last.url} answered {last.status} to {last.location}"
+    if source is not None:
         yield Problem(
-            "offsite-redirect",
-            f"{last.url} answered {last.status} to {last.location}: {host} is not one of the "
-            "API's hosts nor in the scenario's scope (judged from the Location, never requested)",
+            "open-redirect",
+            f"{where}: the host {host} is taken from the request ({source!r} in its path or "
+            "query), so whoever writes the link chooses where clients are sent (judged from "
+            "the Location, never requested)",
             len(chain.hops) - 1,
         )
+        return
+    yield Problem(
+        "offsite-redirect",
+        f"{where}: {host} is not one of the API's hosts nor in the scenario's scope (judged "
+        "from the Location, never requested); the server chose that host itself, so clients "
+        "that start on plain HTTP are sent to a host this scan cannot check (add it to the "
+        "scope if it belongs to the API)",
+        len(chain.hops) - 1,
+    )
+
+
+def _reflected(host: str, *urls: str) -> str | None:
+    """The piece of a request URL that the redirect's host was made of, or None.
+
+    A path segment or query value equal to the host, or a long query value (the scan's
+    marker) inside it; a fixed host that merely shares a word with the path is no echo.
+    """
+    wanted = same_host(host)
+    for url in urls:
+        parts = urlsplit(url)
+        segments = [unquote(segment) for segment in parts.path.split("/")]
+        values = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+        for piece in segments + values:
+            if piece and same_host(piece) == wanted:
+                return piece
+        for value in values:
+            if len(value) >= _ECHO_MIN_LEN and value.lower() in wanted:
+                return value
+    return None
 
 
 def _downgrade(chain: Chain) -> Iterator[Problem]:
@@ -342,7 +279,7 @@ def _drops(chain: Chain) -> Iterator[Problem]:
         return
     start, there = chain.hops[0].url, chain.urls()[landing]
     lost: list[str] = []
-    if _path(start) != _path(there):
+    if path_of(start) != path_of(there):
         lost.append(f"the path {urlsplit(start).path or '/'}")
     missing = _missing_query(start, there)
     if missing:
@@ -369,16 +306,6 @@ def _served_at_end(chain: Chain) -> Iterator[Problem]:
             f"{len(chain.hops) - 1} redirect(s)",
             len(chain.hops) - 1,
         )
-
-
-def scheme(url: str) -> str:
-    """The URL's scheme, lower-case."""
-    return urlsplit(url).scheme.lower()
-
-
-def _path(url: str) -> str:
-    """The path as compared: percent-decoded, a trailing slash aside."""
-    return unquote(urlsplit(url).path).rstrip("/") or "/"
 
 
 def _missing_query(start: str, there: str) -> list[str]:

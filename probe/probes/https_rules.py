@@ -3,9 +3,11 @@
 OWASP Top 10 2021: traffic in cleartext and weak or broken TLS are A02 (Cryptographic
 Failures), whose CWE list names cleartext transmission (319) and certificate validation
 (295-298); redirect set-ups that work but are not what clients should rely on are A05
-(Security Misconfiguration); a redirect to a host outside the API's scope is A01, the home of
-CWE-601. The API Top 10 2023 files transport set-up under API8 (Security Misconfiguration) and
-credentials that travel unprotected under API2 (Broken Authentication).
+(Security Misconfiguration); a redirect to another host that the server chose itself sends
+cleartext users where the scan cannot follow (A02, CWE-319), while one whose host comes from
+the request is an open redirect (A01, the home of CWE-601). The API Top 10 2023 files
+transport set-up under API8 (Security Misconfiguration) and credentials that travel
+unprotected under API2 (Broken Authentication).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ PROBE_ID = "https"
 _CLEARTEXT = {"owasp": "A02:2021", "owasp_api": "API8:2023", "cwe": 319}
 _TLS = {"owasp": "A02:2021", "owasp_api": "API8:2023"}
 _PLAIN = (
-    " The request is a GET of the first GET endpoint's path and query (any endpoint's when none "
-    "is a GET) on the plain-HTTP twin (`target.http_url`, default base_url over http on port "
-    "80), with one added query parameter carrying the scan marker, sent anonymously; the "
-    "redirect chain is followed by hand, at most 10 hops, and every Location is judged before "
-    "it is requested."
+    " The request is an anonymous GET on the plain-HTTP twin (`target.http_url`, default "
+    "base_url over http on port 80) of the path of the first GET endpoint without an identity "
+    "(else the first GET endpoint; else the first endpoint), never its query: one query "
+    "parameter carrying the scan marker shows a lost query. A path that holds a scenario "
+    "secret is replaced by base_url's own path. The redirect chain is followed by hand, at "
+    "most 10 hops, and every Location is judged before it is requested, as a browser reads it."
 )
 _REDIRECT_FIX = (
     "Answer every plain-HTTP request with one `301 Moved Permanently` (or 308) straight to the "
@@ -96,16 +99,34 @@ PLAIN_RULES = (
     _rule(
         "offsite-redirect",
         title="Plain HTTP redirected to another host",
-        severity=Severity.medium,
+        severity=Severity.low,
         description=(
             "A hop's Location names a host that is neither base_url's, the twin's nor one in "
-            "the scenario's scope. It is judged from the Location alone and never requested. "
-            "Clients are sent to a host the API's owner may not control (a parked or expired "
-            "domain, a third party)." + _PLAIN
+            "the scenario's scope (a trailing dot aside: `api.example.com.` is the same host). "
+            "It is judged from the Location alone and never requested. The server chose that "
+            "host itself (nothing of the request is in it), so this is no open redirect: "
+            "clients that start on plain HTTP are sent to a host the scan cannot check, often "
+            "a sibling name (`www.`, `localhost` for `127.0.0.1`)." + _PLAIN
         ),
         remediation=(
             "Redirect to the API's own host; if another host is intended, add it to the "
             "scenario's scope so the chain is followed and judged."
+        ),
+        **_CLEARTEXT,
+    ),
+    _rule(
+        "open-redirect",
+        title="Plain HTTP redirected to a host taken from the request",
+        severity=Severity.medium,
+        description=(
+            "A hop's Location names another host (not the API's, not in scope) that is a "
+            "piece of the request itself: a path segment or query value equal to the host, or "
+            "the scan marker inside it. Whoever writes a link chooses where the API sends "
+            "clients. Judged from the Location alone, never requested." + _PLAIN
+        ),
+        remediation=(
+            "Build redirects from a fixed host name, never from the request's path, query or "
+            "headers."
         ),
         owasp="A01:2021",
         owasp_api="API8:2023",
@@ -144,12 +165,14 @@ PLAIN_RULES = (
         title="Credentials accepted over plain HTTP",
         severity=Severity.high,
         description=(
-            "For every endpoint tagged `auth`, its request as the scenario describes it (the "
-            "credentials in its body or headers, without the endpoint identity's token) is "
+            "The `auth` tag marks an endpoint that takes credentials in its own request (a "
+            "login or token endpoint: a password or secret in its body, query or headers). "
+            "That request, as the scenario describes it and never with an identity's token, is "
             "sent once to the plain-HTTP twin, not following redirects. Answered with 2xx, or "
             "with a token-like value in the body, it was processed: the password crossed the "
             "network in cleartext and the client was told it worked. A redirect or a refusal "
-            "passes."
+            "passes. An `auth` endpoint whose own request carries no credentials (no body, "
+            "query or credential header), and every DELETE endpoint, is skipped, saying so."
         ),
         remediation=(
             "Refuse or redirect plain HTTP on every endpoint that takes credentials, before "

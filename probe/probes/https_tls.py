@@ -13,11 +13,12 @@ from the certificate itself.
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from datetime import datetime
 
 from probe.findings import CheckStatus, Confidence, Severity
-from probe.probes.https_redirects import Problem, Verdict
-from probe.tls import Certificate, TlsFacts
+from probe.probes.https_answers import Problem, Verdict
+from probe.tls import LEGACY_CIPHERS, Certificate, TlsFacts
 
 # OpenSSL X509_V_ERR_* codes the judges tell apart.
 UNABLE_TO_GET_ISSUER = 2
@@ -240,11 +241,14 @@ def judge_expiry(
     return Verdict(CheckStatus.passed, f"{dates}: {int(left)} days left")
 
 
-def judge_legacy(name: str, facts: TlsFacts) -> Verdict:
+def judge_legacy(name: str, facts: TlsFacts, modern: TlsFacts | None = None) -> Verdict:
     """One handshake offering only `name` ("TLS 1.0", "TLS 1.1"): accepted or not.
 
     Counted only when the server completed the handshake in that very version; a refusal
-    during the handshake passes; no connection, or no answer in time, is an error.
+    during the handshake passes, but only when some handshake with the port succeeded
+    (`modern`, the unverified one, completed): a port that fails every handshake (plain HTTP
+    on it, resets, garbage, an alert to everything) refuses nothing in particular, so that is
+    an error, as is no connection or no answer in time.
     """
     if facts.stage == "local":
         return Verdict(
@@ -255,18 +259,73 @@ def judge_legacy(name: str, facts: TlsFacts) -> Verdict:
     if facts.completed:
         if facts.protocol != PROTOCOL_NAMES.get(name):
             return Verdict(CheckStatus.passed, f"{name} offered, {facts.protocol} negotiated")
-        flag = _OPENSSL_FLAGS.get(name, "")
         problem = Problem(
             "tls-legacy-version",
-            f"{_where(facts)} completed a {name} handshake ({facts.cipher}); to see it: "
-            f"openssl s_client -connect {facts.host}:{facts.port}"
-            + (f" -servername {facts.sni}" if facts.sni else "")
-            + f" {flag} -cipher 'DEFAULT:@SECLEVEL=0'",
+            f"{_where(facts)} completed a {name} handshake ({facts.protocol}, {facts.cipher})",
         )
         return Verdict(CheckStatus.failed, problem.detail, (problem,))
+    if modern is not None and not modern.completed:
+        return Verdict(
+            CheckStatus.error,
+            f"no verdict on {name}: no TLS handshake succeeded at all ({name}: {facts.error}; "
+            f"modern versions: {modern.error}), so a refusal says nothing about {name}",
+        )
     if facts.stage == "handshake" and not (facts.error or "").startswith("timeout"):
         return Verdict(CheckStatus.passed, f"{name} refused: {facts.error}")
     return Verdict(CheckStatus.error, f"no verdict on {name}: {facts.error}")
+
+
+def verify_facts(verified: TlsFacts) -> str:
+    """OpenSSL's verify code and words for a refused certificate, or "" when none."""
+    if verified.verify_code is None:
+        return ""
+    return f"OpenSSL verify code {verified.verify_code} ({verified.verify_message})"
+
+
+def openssl_command(
+    facts: TlsFacts,
+    *,
+    verify: bool | str = False,
+    versions: tuple[str, ...] = (),
+    dates: bool = False,
+) -> str:
+    """An `openssl s_client` line that shows what a finding says, to run by hand.
+
+    SNI as the scan sent it; `-CAfile` when trust comes from a bundle, the host name checked
+    when verification is on; one line per legacy version in `versions` ("TLS 1.0"), with the
+    old ciphers those need; with `dates`, the certificate's names and dates printed.
+    """
+    host = f"[{facts.host}]" if ":" in facts.host else facts.host
+    base = ["openssl", "s_client", "-connect", f"{host}:{facts.port}"]
+    if facts.sni:
+        base += ["-servername", facts.sni]
+    if versions:
+        lines = [
+            _shell([*base, _OPENSSL_FLAGS[name], "-cipher", LEGACY_CIPHERS]) + " </dev/null"
+            for name in versions
+        ]
+        return "; ".join(lines)
+    if isinstance(verify, str):
+        base += ["-CAfile", verify]
+    if verify is not False:
+        check = "-verify_ip" if _is_address(facts.host) else "-verify_hostname"
+        base += [check, facts.host]
+    command = _shell([*base, "-showcerts"]) + " </dev/null"
+    if dates:
+        command += " 2>/dev/null | openssl x509 -noout -subject -issuer -dates -ext subjectAltName"
+    return command
+
+
+def _shell(words: list[str]) -> str:
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _no_verdict(facts: TlsFacts) -> Verdict:

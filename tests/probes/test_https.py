@@ -9,22 +9,19 @@ missing intermediate, TLS 1.0 accepted.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-import trustme
 
 from probe.engine import Scan
 from probe.exchange import Exchange
-from probe.findings import CheckStatus, Finding, Severity
+from probe.findings import CheckStatus, Severity
 from probe.report import Report
 from tests.probes import apps_https as apps
-from tests.probes.apps_https import Links, Pem
+from tests.probes.apps_https import Api, Links, Pem, Pki, check, dead_twin, finding
 from tests.scan import rules, scenario
-from tests.servers import free_port, serve_asgi, serve_raw
+from tests.servers import serve_asgi, serve_raw, serve_tcp
 
 ENDPOINTS: list[dict[str, Any]] = [
     {"path": "/items"},
@@ -38,46 +35,15 @@ ENDPOINTS: list[dict[str, Any]] = [
 ]
 
 
-@dataclass(frozen=True)
-class Pki:
-    """The trusted CA (its bundle on disk), a CA nobody trusts, and a folder for key files."""
-
-    ca: trustme.CA
-    bundle: str
-    stranger: trustme.CA
-    folder: Path
-
-
-@dataclass(frozen=True)
-class Api:
-    """The shared HTTPS API and the links its routes use."""
-
-    url: str
-    links: Links
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("https")
-    ca = trustme.CA()
-    bundle = folder / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    return Pki(ca, str(bundle), trustme.CA(), folder)
-
-
-def _context(pki: Pki, pem: Pem, name: str, *, legacy: bool = False) -> Any:
-    folder = pki.folder / name
-    folder.mkdir(exist_ok=True)
-    return apps.server_context(pem, folder, legacy=legacy)
+    return apps.make_pki(tmp_path_factory.mktemp("https"))
 
 
 @pytest.fixture(scope="module")
 def api(pki: Pki) -> Iterator[Api]:
-    links = Links()
-    valid = apps.leaf_pem(pki.ca.issue_cert("localhost"))
-    with apps.serve_tls(apps.api_app(links), _context(pki, valid, "valid")) as url:
-        links.https = url
-        yield Api(url, links)
+    with apps.serve_api(pki) as served:
+        yield served
 
 
 def scan(
@@ -87,34 +53,13 @@ def scan(
     endpoints: list[dict[str, Any]] | None = None,
     **target: Any,
 ) -> tuple[Report, list[Exchange]]:
-    """Run the https probe alone; the report and every exchange of the scan."""
-    settings = {"verify_tls": pki.bundle, **target}
-    if http_url is not None:
-        settings["http_url"] = http_url
-    scn = scenario(base_url, ENDPOINTS if endpoints is None else endpoints, target=settings)
-    runner = Scan(scn, probes=["https"])
-    report = anyio.run(runner.run)
-    return report, list(runner.exchanges())
+    """Run the https probe alone with this module's endpoints unless others are given."""
+    chosen = ENDPOINTS if endpoints is None else endpoints
+    return apps.scan(base_url, http_url, pki, chosen, target=target)
 
 
-def check(report: Report, name: str, endpoint: str | None = None) -> tuple[CheckStatus, str]:
-    """Status and detail of one https check."""
-    for result in report.checks:
-        if result.probe == "https" and result.check == name and result.endpoint == endpoint:
-            return result.status, result.detail
-    raise AssertionError(f"no https check {name} at {endpoint}")
-
-
-def finding(report: Report, rule: str) -> Finding:
-    """The report's one finding of a rule."""
-    found = [f for f in report.findings if f.rule == f"https.{rule}"]
-    assert len(found) == 1, [f.rule for f in report.findings]
-    return found[0]
-
-
-def dead_twin() -> str:
-    """A plain-HTTP twin where nothing listens (plain HTTP refused)."""
-    return f"http://localhost:{free_port()}"
+def _context(pki: Pki, pem: Pem, name: str, *, legacy: bool = False) -> Any:
+    return apps.tls_context(pki, pem, name, legacy=legacy)
 
 
 # -- plain HTTP ---------------------------------------------------------------------------------
@@ -297,6 +242,22 @@ def test_expired_certificate_is_critical(pki: Pki) -> None:
     assert "expired 2 day(s) ago" in check(report, "tls-expiry")[1]
 
 
+def test_tls_findings_carry_handshake_facts_and_an_openssl_line(pki: Pki) -> None:
+    leaf = pki.ca.issue_cert(
+        "localhost", not_before=apps.days_from_now(-60), not_after=apps.days_from_now(-2)
+    )
+    report = _tls_scan(pki, apps.leaf_pem(leaf), "expired-evidence")
+    found = finding(report, "tls-expired")
+    for fact in ("TLSv1.3", "subject ", "issuer OU=Testing CA", "valid ", "names localhost"):
+        assert fact in found.detail, fact
+    assert found.reproduce is not None
+    port = found.affected[0].rsplit(":", 1)[1]
+    assert found.reproduce.startswith(
+        f"openssl s_client -connect localhost:{port} -servername localhost -showcerts"
+    )
+    assert "openssl x509 -noout -subject -issuer -dates" in found.reproduce
+
+
 @pytest.mark.parametrize(("days", "severity"), [(3, Severity.high), (20, Severity.medium)])
 def test_certificate_expiring_soon(pki: Pki, days: int, severity: Severity) -> None:
     leaf = pki.ca.issue_cert(
@@ -310,13 +271,21 @@ def test_certificate_expiring_soon(pki: Pki, days: int, severity: Severity) -> N
 def test_certificate_for_another_host_is_a_mismatch(pki: Pki) -> None:
     report = _tls_scan(pki, apps.leaf_pem(pki.ca.issue_cert("other.example")), "mismatch")
     assert rules(report) == ["https.tls-hostname-mismatch"]
-    assert "other.example" in finding(report, "tls-hostname-mismatch").detail
+    found = finding(report, "tls-hostname-mismatch")
+    assert "other.example" in found.detail
+    assert "OpenSSL verify code 62 (Hostname mismatch" in found.detail
+    assert found.reproduce is not None
+    assert f"-CAfile {pki.bundle} -verify_hostname localhost -showcerts" in found.reproduce
     assert check(report, "tls-trust")[0] is CheckStatus.passed
 
 
 def test_certificate_from_an_unknown_ca_is_untrusted(pki: Pki) -> None:
     report = _tls_scan(pki, apps.leaf_pem(pki.stranger.issue_cert("localhost")), "stranger")
     assert rules(report) == ["https.tls-untrusted"]
+    found = finding(report, "tls-untrusted")
+    assert "OpenSSL verify code 20" in found.detail
+    assert found.reproduce is not None
+    assert f"-CAfile {pki.bundle}" in found.reproduce
     assert check(report, "tls-hostname")[0] is CheckStatus.passed
 
 
@@ -327,6 +296,8 @@ def test_missing_intermediate_is_its_own_finding(pki: Pki) -> None:
     found = finding(report, "tls-chain-incomplete")
     assert found.severity is Severity.medium
     assert apps.AIA_URL in found.detail
+    assert "the server sent 1 certificate(s)" in found.detail
+    assert (found.reproduce or "").startswith("openssl s_client -connect localhost:")
 
 
 def test_full_chain_from_an_intermediate_is_trusted(pki: Pki) -> None:
@@ -340,11 +311,33 @@ def test_tls_1_0_and_1_1_accepted_are_reported(pki: Pki) -> None:
     pem = apps.leaf_pem(pki.ca.issue_cert("localhost"))
     report = _tls_scan(pki, pem, "legacy", legacy=True)
     assert rules(report) == ["https.tls-legacy-version"]
-    detail = finding(report, "tls-legacy-version").detail
-    assert "TLS 1.0" in detail
-    assert "TLS 1.1" in detail
+    found = finding(report, "tls-legacy-version")
+    assert "TLS 1.0: [TLSv1, " in found.detail
+    assert "TLS 1.1: [TLSv1.1, " in found.detail
+    assert " -tls1 -cipher " in (found.reproduce or "")
+    assert " -tls1_1 -cipher " in (found.reproduce or "")
     assert check(report, "tls-1.0")[0] is CheckStatus.failed
     assert check(report, "tls-1.1")[0] is CheckStatus.failed
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [apps.TLS_ONLY_400, b"\x15\x03\x03\x00\x02\x02\x28", b""],
+    ids=["plain-http", "alert", "close"],
+)
+def test_legacy_versions_are_errors_when_no_handshake_succeeds(pki: Pki, answer: bytes) -> None:
+    # The port speaks TLS to the engine's first request only; every handshake the probe makes
+    # meets plain HTTP, a fatal alert or a closed connection.
+    context = _context(pki, apps.leaf_pem(pki.ca.issue_cert("localhost")), "tls-then")
+    with serve_tcp(apps.tls_then(context, 1, answer)) as url:
+        base = url.replace("http://", "https://")
+        report, _ = scan(base, dead_twin(), pki, endpoints=[])
+    assert rules(report) == []
+    assert check(report, "tls-handshake")[0] is CheckStatus.error
+    for name in ("tls-1.0", "tls-1.1"):
+        status, detail = check(report, name)
+        assert status is CheckStatus.error, detail
+        assert "no TLS handshake succeeded at all" in detail
 
 
 def test_verify_tls_false_still_judges_dates_and_versions(pki: Pki) -> None:

@@ -12,17 +12,18 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from probe.findings import CheckStatus, Confidence, Severity
-from probe.probes.https import HttpsProbe, first_get, shares_tls_port, to_twin
-from probe.probes.https_credentials import judge_credentials, token_in
+from probe.probes.https import HttpsProbe
+from probe.probes.https_answers import Failure, Hop, failure, tls_phrase
+from probe.probes.https_credentials import judge_credentials, not_replayed, token_in
+from probe.probes.https_locations import browser_location, remove_dot_segments, resolve
 from probe.probes.https_redirects import (
     Chain,
     End,
-    Hop,
     classify_redirect,
     next_end,
-    resolve,
     site_hosts,
 )
+from probe.probes.https_requests import plain_endpoint, shares_tls_port, start_url, to_twin
 from probe.probes.https_tls import (
     EXPIRED,
     HOSTNAME_MISMATCH,
@@ -35,6 +36,7 @@ from probe.probes.https_tls import (
     judge_legacy,
     judge_trust,
     names_match,
+    openssl_command,
 )
 from probe.scenario.models import Endpoint, HttpsConfig, Target
 from probe.tls import Certificate, TlsFacts
@@ -167,7 +169,12 @@ def test_2xx_over_plain_http_is_cleartext_served() -> None:
     [
         (Hop(HTTP, error="connect: [Errno 111] Connection refused"), False),
         (Hop(HTTP, error="timeout: no answer within 10 s"), False),
-        (Hop(HTTP, error="RemoteProtocolError: Server disconnected"), False),
+        (
+            Hop(HTTP, error="RemoteProtocolError: Server disconnected without sending a response."),
+            False,
+        ),
+        (Hop(HTTP, error="ReadError: "), False),
+        (Hop(HTTP, error="RemoteProtocolError: illegal status line: bytearray(b'\\x15')"), True),
         (answer(HTTP, 421), False),
         (answer(HTTP, 426), False),
         (answer(HTTP, 400, "The plain HTTP request was sent to HTTPS port"), False),
@@ -241,25 +248,62 @@ def test_twin_swaps_base_url_and_knows_a_shared_port() -> None:
     assert shares_tls_port(same)
 
 
-def test_plain_http_request_uses_the_first_get_endpoint() -> None:
+def test_plain_http_request_prefers_a_get_endpoint_without_identity() -> None:
     post = Endpoint(method="POST", path="/login")
-    get = Endpoint(path="/items")
-    assert first_get([post, get]) == get
-    assert first_get([post]) == post
-    assert first_get([]) is None
+    me = Endpoint(path="/me", identity="alice")
+    health = Endpoint(path="/health")
+    assert plain_endpoint([post, me, health]) == health
+    assert plain_endpoint([post, me]) == me
+    assert plain_endpoint([Endpoint(method="POST", path="/a", identity="alice"), post]) == post
+    assert plain_endpoint([]) is None
 
 
 def test_plan_names_every_request_and_handshake() -> None:
     scn = scenario(
         "https://api.example.test",
-        [{"path": "/items"}, {"method": "POST", "path": "/login", "tags": ["auth"]}],
+        [
+            {"path": "/me", "identity": "alice", "tags": ["auth"]},
+            {"path": "/items", "query": {"page": 2}},
+            {"method": "POST", "path": "/login", "json": {"password": "pw"}, "tags": ["auth"]},
+            {"method": "DELETE", "path": "/session", "json": {}, "tags": ["auth"]},
+        ],
+        identities={"alice": {"token": "alice-token-0123"}},
     )
     lines = HttpsProbe().plan(scn)
-    assert "GET http://api.example.test/items" in lines[0]
-    assert "POST http://api.example.test/login" in lines[1]
-    assert "TLS 1.0 only" in lines[2]
+    assert "GET http://api.example.test/items?probe_marker=MARKER " in lines[0]
+    assert "page=2" not in lines[0]
+    me, login, logout = lines[1:4]
+    assert "'GET /me' skipped" in me
+    assert "no credentials" in me
+    assert "POST http://api.example.test/login " in login
+    assert "never an identity's token" in login
+    assert "'DELETE /session' skipped" in logout
+    assert "TLS 1.0 only" in lines[4]
     plain = scenario("http://api.example.test", [{"path": "/items"}])
     assert "no-tls" in HttpsProbe().plan(plain)[0]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "skipped"),
+    [
+        ({"method": "POST", "path": "/login", "json": {"password": "pw"}}, None),
+        ({"method": "POST", "path": "/token", "form": {"secret": "s"}}, None),
+        ({"path": "/token", "query": {"client_secret": "s"}}, None),
+        ({"path": "/check", "headers": {"X-Api-Key": "k"}}, None),
+        ({"path": "/me", "identity": "alice"}, "no credentials"),
+        ({"path": "/me", "headers": {"Accept": "application/json"}}, "no credentials"),
+        ({"method": "DELETE", "path": "/session", "json": {"password": "pw"}}, "DELETE"),
+    ],
+)
+def test_auth_endpoints_are_replayed_only_with_their_own_credentials(
+    endpoint: dict[str, Any], skipped: str | None
+) -> None:
+    reason = not_replayed(Endpoint.model_validate({**endpoint, "tags": ["auth"]}))
+    if skipped is None:
+        assert reason is None
+    else:
+        assert reason is not None
+        assert skipped in reason
 
 
 def test_expiry_days_must_be_in_order() -> None:
@@ -510,7 +554,7 @@ def test_certificate_not_valid_yet_is_outside_its_dates() -> None:
 def test_legacy_version_counts_only_when_completed_in_that_version() -> None:
     accepted = judge_legacy("TLS 1.0", facts(protocol="TLSv1"))
     assert [p.name for p in accepted.problems] == ["tls-legacy-version"]
-    assert "-tls1 " in accepted.detail
+    assert "TLSv1, TLS_AES_128_GCM_SHA256" in accepted.detail
     other = judge_legacy("TLS 1.0", facts(protocol="TLSv1.2"))
     assert other.status is CheckStatus.passed
 
@@ -534,3 +578,261 @@ def test_legacy_version_the_local_openssl_cannot_offer_is_skipped() -> None:
 def test_legacy_version_without_an_answer_is_an_error(stage: str, error: str) -> None:
     verdict = judge_legacy("TLS 1.0", facts(protocol=None, error=error, stage=stage))
     assert verdict.status is CheckStatus.error
+
+
+# -- what a failed exchange shows ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("refused: out of scope: a.test:80 is not in the scenario's scope", Failure.not_sent),
+        ("not sent: invalid request: bad header", Failure.not_sent),
+        ("connect: All connection attempts failed", Failure.no_connection),
+        ("timeout: no answer within 5 s", Failure.nothing),
+        ("RemoteProtocolError: Server disconnected without sending a response.", Failure.nothing),
+        ("ReadError: ", Failure.nothing),
+        ("RemoteProtocolError: illegal header line: bytearray(b'X(Bad): 1')", Failure.partial),
+        ("RemoteProtocolError: conflicting Content-Length headers", Failure.partial),
+        (
+            "RemoteProtocolError: peer closed connection without sending complete message body "
+            "(received 2 bytes, expected 100)",
+            Failure.partial,
+        ),
+        ("LocalProtocolError: Too little data for declared Content-Length", Failure.partial),
+        ("protocol: more than 20 1xx answers", Failure.partial),
+        ("timeout: no answer within 5 s (after 57 bytes of an answer)", Failure.partial),
+        ("ReadError: (after 12 bytes of an answer)", Failure.partial),
+        ("timeout: no answer within 5 s (after 0 bytes of an answer)", Failure.nothing),
+    ],
+)
+def test_exchange_errors_tell_silence_from_a_garbled_answer(error: str, kind: Failure) -> None:
+    assert failure(error) is kind
+
+
+def test_garbled_answer_on_the_tls_port_itself_is_a_refusal() -> None:
+    hop = Hop(HTTP, error="RemoteProtocolError: illegal status line: bytearray(b'\\x15\\x03')")
+    assert classify_redirect(Chain((hop,), End.no_answer)).status is CheckStatus.error
+    verdict = classify_redirect(Chain((hop,), End.no_answer, tls_port=True))
+    assert verdict.status is CheckStatus.passed
+
+
+def test_request_that_could_not_be_framed_is_an_error_not_a_pass() -> None:
+    hop = Hop(HTTP, error="not sent: invalid request: non-ASCII header")
+    assert classify_redirect(Chain((hop,), End.no_answer)).status is CheckStatus.error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<center>The plain HTTP request was sent to HTTPS port</center>",
+        "Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />",
+        "Client sent an HTTP request to an HTTPS server.\n",
+        "<p><b>Message</b> Bad Request\nThis combination of host and port requires TLS.</p>",
+    ],
+)
+def test_tls_only_ports_are_known_by_their_own_words(body: str) -> None:
+    assert tls_phrase(body) is not None
+    assert classify_redirect(Chain((answer(HTTP, 400, body),), End.answered)).status is (
+        CheckStatus.passed
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"type":"https://errors.example.net/validation","title":"Bad Request","status":400}',
+        "Use https://api.example.test instead",
+        "TLS is required; SSL settings are wrong",
+    ],
+)
+def test_a_400_mentioning_https_or_tls_in_passing_is_inconclusive(body: str) -> None:
+    assert tls_phrase(body) is None
+    verdict = classify_redirect(Chain((answer(HTTP, 400, body),), End.answered))
+    assert verdict.status is CheckStatus.error
+
+
+# -- the HTTPS landing -------------------------------------------------------------------------
+
+
+def test_landing_without_an_answer_is_inconclusive() -> None:
+    dead = Hop(HTTPS, error="connect: All connection attempts failed")
+    verdict = classify_redirect(Chain((redirect(HTTP, 301, HTTPS), dead), End.no_answer))
+    assert verdict.status is CheckStatus.error
+    assert "gave no answer" in verdict.detail
+
+
+def test_dead_landing_keeps_what_the_locations_show() -> None:
+    there = "https://api.example.test/"
+    dead = Hop(there, error="connect: [SSL: WRONG_VERSION_NUMBER] wrong version number")
+    verdict = classify_redirect(Chain((redirect(HTTP, 301, there), dead), End.no_answer))
+    assert [p.name for p in verdict.problems] == ["redirect-drops-path"]
+    assert "gave no answer" in verdict.detail
+
+
+def test_landing_out_of_scope_passes_unverified() -> None:
+    verdict = classify_redirect(Chain((redirect(HTTP, 301, HTTPS),), End.out_of_scope))
+    assert verdict.status is CheckStatus.passed
+    assert "not verified" in verdict.detail
+
+
+# -- Locations as a browser reads them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "read"),
+    [
+        ("/\\evil.example/x", "//evil.example/x"),
+        ("\\\\evil.example/x", "//evil.example/x"),
+        ("https:\\\\evil.example\\x?a=\\b", "https://evil.example/x?a=\\b"),
+        ("http://a.test:81\\@b.test/x", "http://a.test:81/@b.test/x"),
+        (" \thttps://a.test/\nx\r ", "https://a.test/x"),
+        ("https://a.test/caf\u00c3\u00a9?q=\u00c3\u00a9", "https://a.test/caf%C3%A9?q=%C3%A9"),
+        ("https://a.test/a b", "https://a.test/a%20b"),
+        ("https://a.test/caf%C3%A9", "https://a.test/caf%C3%A9"),
+    ],
+)
+def test_location_is_read_as_a_browser_reads_it(location: str, read: str) -> None:
+    assert browser_location(location) == read
+
+
+def test_backslash_location_resolves_to_another_host() -> None:
+    assert resolve("http://api.example.test/items", "/\\evil.example/x") == (
+        "http://evil.example/x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "clean"),
+    [
+        ("/x/../e", "/e"),
+        ("/a/./b/../c", "/a/c"),
+        ("/a/b/..", "/a/"),
+        ("/../../e", "/e"),
+        ("/a/b/.", "/a/b/"),
+        ("/a//b", "/a//b"),
+    ],
+)
+def test_dot_segments_are_removed_as_rfc_3986_says(path: str, clean: str) -> None:
+    assert remove_dot_segments(path) == clean
+
+
+@given(st.lists(st.sampled_from(["a", "b", ".", "..", ""]), max_size=8))
+def test_removed_dot_segments_leave_no_dot_segment(segments: list[str]) -> None:
+    clean = remove_dot_segments("/" + "/".join(segments))
+    assert clean.startswith("/")
+    assert not {".", ".."} & set(clean.split("/"))
+    assert remove_dot_segments(clean) == clean
+
+
+def test_dot_segments_and_percent_encoding_are_not_path_losses() -> None:
+    start = "http://api.example.test/caf\u00e9?probe_marker=m"
+    for there in (
+        "https://api.example.test/x/../caf%C3%A9?probe_marker=m",
+        "https://api.example.test/./caf%c3%a9?probe_marker=m",
+    ):
+        chain = Chain((redirect(start, 301, there), answer(there)), End.answered)
+        assert classify_redirect(chain).status is CheckStatus.passed, there
+
+
+# -- other hosts ---------------------------------------------------------------------------------
+
+
+def test_trailing_dot_is_the_same_host() -> None:
+    site = frozenset({"api.example.test"})
+    scope = frozenset({"api.example.test"})
+    assert next_end("https://api.example.test./x", site, scope) is not End.offsite
+
+
+def test_fixed_offsite_host_is_low_and_a_reflected_one_an_open_redirect() -> None:
+    away = "https://www.example.net/items?a=1&probe_marker=m"
+    fixed = classify_redirect(Chain((redirect(HTTP, 301, away),), End.offsite))
+    assert [(p.name, p.severity) for p in fixed.problems] == [("offsite-redirect", None)]
+    start = "http://api.example.test/go/evil.example.net?probe_marker=m"
+    echoed = classify_redirect(
+        Chain((redirect(start, 301, "https://evil.example.net/"),), End.offsite)
+    )
+    assert [p.name for p in echoed.problems] == ["open-redirect"]
+    marker = classify_redirect(
+        Chain(
+            (redirect(HTTP.replace("=m", "=prb12345678"), 301, "https://prb12345678.evil/"),),
+            End.offsite,
+        )
+    )
+    assert [p.name for p in marker.problems] == ["open-redirect"]
+
+
+def test_host_sharing_a_word_with_the_path_is_no_echo() -> None:
+    start = "http://api.example.test/api/items?probe_marker=m"
+    verdict = classify_redirect(
+        Chain((redirect(start, 301, "https://api.example.net/api/items"),), End.offsite)
+    )
+    assert [p.name for p in verdict.problems] == ["offsite-redirect"]
+
+
+# -- legacy versions and openssl lines -----------------------------------------------------------
+
+
+def test_legacy_refusal_counts_only_after_some_handshake_succeeded() -> None:
+    refused = facts(protocol=None, error="[SSL: WRONG_VERSION_NUMBER]", stage="handshake")
+    failed = facts(protocol=None, error="[SSL: WRONG_VERSION_NUMBER]", stage="handshake")
+    assert judge_legacy("TLS 1.0", refused, facts()).status is CheckStatus.passed
+    verdict = judge_legacy("TLS 1.0", refused, failed)
+    assert verdict.status is CheckStatus.error
+    assert "no TLS handshake succeeded at all" in verdict.detail
+    # A server that speaks only TLS 1.0 fails the modern handshake and is still reported.
+    old_only = judge_legacy("TLS 1.0", facts(protocol="TLSv1"), failed)
+    assert [p.name for p in old_only.problems] == ["tls-legacy-version"]
+
+
+def test_openssl_line_names_sni_bundle_and_version() -> None:
+    command = openssl_command(facts(), verify="/tmp/my ca.pem")
+    assert command == (
+        "openssl s_client -connect api.example.test:443 -servername api.example.test "
+        "-CAfile '/tmp/my ca.pem' -verify_hostname api.example.test -showcerts </dev/null"
+    )
+    address = openssl_command(facts(host="::1", sni=None), verify=True)
+    assert address.startswith("openssl s_client -connect '[::1]:443' -verify_ip ::1 ")
+    legacy = openssl_command(facts(), versions=("TLS 1.0", "TLS 1.1"))
+    assert " -tls1 -cipher DEFAULT:@SECLEVEL=0 </dev/null; " in legacy
+    assert " -tls1_1 " in legacy
+    assert "openssl x509 -noout" in openssl_command(facts(), dates=True)
+
+
+def test_later_https_hop_without_an_answer_is_inconclusive() -> None:
+    other = "https://api.example.test/v2/items?a=1&probe_marker=m"
+    hops = (redirect(HTTP, 301, HTTPS), redirect(HTTPS, 301, other), Hop(other, error="connect: x"))
+    verdict = classify_redirect(Chain(hops, End.no_answer))
+    assert verdict.status is CheckStatus.error
+    assert f"{other} gave no answer" in verdict.detail
+
+
+class _Context:
+    """Just what `start_url` reads of a scan: the scenario, the marker, secrets, the URL."""
+
+    def __init__(self, base_url: str, endpoints: list[dict[str, Any]], secret: str) -> None:
+        self.scenario = scenario(base_url, endpoints)
+        self.marker = "prb00000000"
+        self.secret = secret
+
+    def holds_secret(self, text: str) -> bool:
+        return self.secret in text
+
+    def endpoint_request(self, endpoint: Endpoint, *, query: dict[str, Any]) -> Any:
+        assert query == {}
+        return type("Spec", (), {"url": self.scenario.target.base_url + endpoint.rendered_path})
+
+
+@pytest.mark.parametrize(
+    ("base_url", "path", "secret", "url"),
+    [
+        ("https://a.test/api", "/items", "nothing", "http://a.test/api/items?probe_marker=prb0"),
+        ("https://a.test/api", "/u/s3cret", "s3cret", "http://a.test/api?probe_marker=prb0"),
+        ("https://a.test/s3cret", "/items", "s3cret", "http://a.test/?probe_marker=prb0"),
+    ],
+)
+def test_plain_http_url_falls_back_until_no_secret_is_in_it(
+    base_url: str, path: str, secret: str, url: str
+) -> None:
+    ctx: Any = _Context(base_url, [{"path": path}], secret)
+    assert start_url(ctx).startswith(url)
