@@ -92,10 +92,12 @@ def _ratelimit_dictionary(value: str, fields: dict[str, Any], now: float) -> Rea
     for key in ("limit", "remaining"):
         if key in known and (reason := count_problem(known[key])):
             problems.append(problem(RATELIMIT, value, f"{key} is {reason}"))
+    limit = known.get("limit")
+    quotas = (limit,) if isinstance(limit, int) and count_problem(limit) is None else ()
     if "reset" not in known:
-        return Reading(problems=tuple(problems))
+        return Reading(problems=tuple(problems), quotas=quotas)
     reading = _delay_param(value, known["reset"], now, "reset")
-    return Reading(reading.delays, tuple(problems) + reading.problems)
+    return Reading(reading.delays, tuple(problems) + reading.problems, quotas)
 
 
 def parse_ratelimit_policy(value: str) -> Reading:
@@ -105,6 +107,7 @@ def parse_ratelimit_policy(value: str) -> Reading:
         reason = "not a structured field list"
         return Reading(problems=(problem(RATELIMIT_POLICY, value, reason),))
     problems: list[HeaderProblem] = []
+    quotas: list[int] = []
     for member in members:
         bare, params = _item_params(member)
         quota = bare if isinstance(bare, int | Decimal) and not isinstance(bare, bool) else None
@@ -117,10 +120,12 @@ def parse_ratelimit_policy(value: str) -> Reading:
             problems.append(
                 problem(RATELIMIT_POLICY, value, f"q is {why}" if quota is not None else why)
             )
+        elif isinstance(quota, int):
+            quotas.append(quota)
         why = _window(params["w"]) if "w" in params else None
         if why is not None:
             problems.append(problem(RATELIMIT_POLICY, value, f"w is {why}"))
-    return Reading(problems=tuple(problems))
+    return Reading(problems=tuple(problems), quotas=tuple(quotas))
 
 
 def _window(number: Any) -> str | None:

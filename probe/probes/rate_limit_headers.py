@@ -8,7 +8,8 @@ Read as servers really send them:
   (`limit=100, remaining=50, reset=30`) and integer policies (`100;w=60`) are read too;
 - the older draft's `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`;
 - the legacy `X-RateLimit-Limit`, `-Remaining` and `-Reset`, where Reset is a delay or an
-  epoch time as in common use, fractions allowed (one API family sends them).
+  epoch time as in common use, fractions allowed (one API family sends them), or (unusual but
+  unambiguous) an ISO 8601 or HTTP date.
 
 Nothing here raises: a value that cannot be right becomes a `HeaderProblem` (text for the
 report). `now` is Unix time, passed in so the judges stay pure. The structured fields are
@@ -20,11 +21,12 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from probe.exchange import ascii_lower, header_values
 from probe.probes.rate_limit_fields import parse_ratelimit, parse_ratelimit_policy
 from probe.probes.rate_limit_values import (
+    ABSURD,
     LIMIT_HEADERS,
     RATELIMIT,
     RATELIMIT_LIMIT,
@@ -32,12 +34,14 @@ from probe.probes.rate_limit_values import (
     RATELIMIT_REMAINING,
     RATELIMIT_RESET,
     RETRY_AFTER,
+    TOO_LARGE,
     X_LIMIT,
     X_REMAINING,
     X_RESET,
     Delay,
     HeaderProblem,
     Reading,
+    as_float,
     canonical,
     count_problem,
     delay_reading,
@@ -83,12 +87,15 @@ class LimitInfo:
             then RateLimit, RateLimit-Reset, X-RateLimit-Reset), uncapped; None if none.
         wait_source: The header the wait comes from.
         problems: Values that cannot be right.
+        quota: The smallest quota announced (X-RateLimit-Limit, RateLimit-Limit, a
+            RateLimit-Policy's q), or None.
     """
 
     present: tuple[str, ...]
     wait: float | None
     wait_source: str | None
     problems: tuple[HeaderProblem, ...]
+    quota: int | None = None
 
 
 # -- Retry-After --------------------------------------------------------------------------------
@@ -124,12 +131,7 @@ def _http_date(text: str) -> float | None:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    try:
-        return when.timestamp()
-    except (OverflowError, ValueError, OSError):  # pragma: no cover - extreme years
-        return None
+    return _timestamp(when)
 
 
 # -- RateLimit-Limit/-Remaining/-Reset and X-RateLimit-* -----------------------------------------
@@ -140,11 +142,14 @@ def parse_count(name: str, value: str, *, strict: bool) -> Reading:
 
     A limit may be followed by policies (`100, 100;w=60`); its first number is read.
     """
-    first = leading_number(value) if ascii_lower(name).endswith("limit") else plain_number(value)
+    limit = ascii_lower(name).endswith("limit")
+    first = leading_number(value) if limit else plain_number(value)
     if first is None:
         return Reading(problems=(problem(name, value, "not a number"),))
     reason = count_problem(first) if strict else ("a negative number" if first < 0 else None)
-    return Reading(problems=(problem(name, value, reason),) if reason else ())
+    if reason:
+        return Reading(problems=(problem(name, value, reason),))
+    return Reading(quotas=(int(first),) if limit else ())
 
 
 def parse_reset(value: str, now: float) -> Reading:
@@ -157,20 +162,40 @@ def parse_reset(value: str, now: float) -> Reading:
 
 
 def parse_legacy_reset(value: str, now: float) -> Reading:
-    """X-RateLimit-Reset: seconds until the reset, or the reset's Unix time (as commonly sent).
+    """X-RateLimit-Reset: seconds until the reset, or the reset's time: a Unix time in seconds
+    or milliseconds (as commonly sent) or, unusual but unambiguous, an ISO 8601 or HTTP date.
 
-    Fractions are allowed; only a negative or unparsable value is a problem.
+    Fractions are allowed; a negative, absurdly large or unparsable value is a problem.
     """
+    name = canonical(X_RESET)
     number = plain_number(value)
     if number is None:
-        return Reading(problems=(problem(X_RESET, value, "not a number"),))
+        when = _absolute_time(value.strip())
+        if when is None:
+            return Reading(problems=(problem(X_RESET, value, "not a number"),))
+        return Reading((Delay(name, max(0.0, when - now), None),))
     if number < 0:
         return Reading(problems=(problem(X_RESET, value, "a negative number"),))
-    if is_epoch(number, now):
-        return Reading((Delay(canonical(X_RESET), max(0.0, number - now), None),))
-    if is_epoch(number / 1000, now):
-        return Reading((Delay(canonical(X_RESET), max(0.0, number / 1000 - now), None),))
-    return Reading((Delay(canonical(X_RESET), number, number),))
+    seconds = as_float(number)
+    if seconds is None or seconds > ABSURD:
+        return Reading((Delay(name, float(ABSURD), None),), (problem(X_RESET, value, TOO_LARGE),))
+    if is_epoch(seconds, now):
+        return Reading((Delay(name, max(0.0, seconds - now), None),))
+    if is_epoch(seconds / 1000, now):
+        return Reading((Delay(name, max(0.0, seconds / 1000 - now), None),))
+    return Reading((Delay(name, seconds, seconds),))
+
+
+def _absolute_time(text: str) -> float | None:
+    """Unix time of an ISO 8601 date and time (no zone read as UTC) or an HTTP date, or None."""
+    if "-" in text[1:] and any(c.isdigit() for c in text):
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            when = None
+        if when is not None:
+            return _timestamp(when)
+    return _http_date(text)
 
 
 # -- one answer ---------------------------------------------------------------------------------
@@ -201,6 +226,7 @@ def read_limit_info(lines: Sequence[tuple[str, str]], now: float) -> LimitInfo:
     present: list[str] = []
     delays: list[Delay] = []
     problems: list[HeaderProblem] = []
+    quotas: list[int] = []
     for name in LIMIT_HEADERS:
         for value in header_values(lines, name):
             if canonical(name) not in present:
@@ -208,6 +234,7 @@ def read_limit_info(lines: Sequence[tuple[str, str]], now: float) -> LimitInfo:
             reading = read_header(name, value, now)
             delays += reading.delays
             problems += reading.problems
+            quotas += reading.quotas
     milli = millisecond_delays(delays)
     problems += milli
     suspect = {p.header for p in milli}
@@ -218,6 +245,7 @@ def read_limit_info(lines: Sequence[tuple[str, str]], now: float) -> LimitInfo:
         wait=first.seconds if first else None,
         wait_source=first.header if first else None,
         problems=_unique(problems),
+        quota=min(quotas) if quotas else None,
     )
 
 
@@ -248,3 +276,13 @@ def _unique(problems: Sequence[HeaderProblem]) -> tuple[HeaderProblem, ...]:
     for found in problems:
         seen.setdefault((found.header, found.value, found.reason), found)
     return tuple(seen.values())
+
+
+def _timestamp(when: datetime) -> float | None:
+    """Seconds since the epoch; a time without a zone is UTC; None for an impossible year."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError, OSError):  # pragma: no cover - extreme years
+        return None

@@ -1,12 +1,16 @@
 """Pure judges of the rate_limit probe: limit answers, a burst's verdict, the figures that
-prove it, comparisons with the normal answer, path variants and the concurrency margin.
+prove it, comparisons with the normal answer, the concurrency margin and caps on requests in
+flight (the bypass material is in `rate_limit_variants`).
 
 A limit answer is a 429; or a status that differs from the endpoint's normal answer and is
-one limiters use (403, 420, 503) or whose body speaks of a rate limit; or a 2xx like the normal
-answer's whose body differs and speaks of a rate limit. A 429 counts wherever it shows. The
-other kinds count only when sustained: from the first one, in order of arrival, at least 80%
-of the remaining answers are that kind, and there are at least two. Anything else is scattered
-failure, an overloaded server rather than a limiter, and gets no verdict.
+one limiters use (403, 420, 503) or whose body speaks of a rate limit; or a lockout (brute-force
+protection): a 423, or another 4xx whose body says locked, too many or try again later; or a 2xx
+of the normal answer's status whose body speaks of a rate limit while the normal answer's does
+not, and is not alike the normal one (another JSON shape, or another text once volatile values
+are blanked). A 429 counts wherever it shows. The other kinds count only when sustained: from
+the first one, in order of arrival, at least 80% of the remaining answers are that kind, and
+there are at least two. Anything else is scattered failure, an overloaded server rather than a
+limiter, and gets no verdict.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +32,13 @@ LIMIT_STATUS = 429
 OTHER_LIMIT_STATUSES = frozenset({403, 420, 503})
 _LIMIT_WORDS = re.compile(
     r"rate[ _-]?limit|too many requests|throttl|slow down|quota exceeded|limit exceeded",
+    re.IGNORECASE,
+)
+#: The kind of limit answer that locks an account or a client out (brute-force protection).
+LOCKOUT = "lockout"
+_LOCKED_STATUS = 423
+_LOCKOUT_WORDS = re.compile(
+    r"\block(?:ed|out)\b|locked out|too many|try again (?:later|in\b)|temporarily blocked",
     re.IGNORECASE,
 )
 # The share of the answers after the first non-429 limit answer that must be limit answers.
@@ -81,16 +92,28 @@ class Reference:
         status: Its status.
         body: Its body, normalised (`normalise_body`).
         shape: Its JSON shape, or None when it is not JSON.
+        limit_words: True when the normal answer itself speaks of rate limits (then no answer
+            of its status is read as a limit by its words).
     """
 
     status: int
     body: str
     shape: str | None
+    limit_words: bool = False
 
     @classmethod
     def of(cls, response: ResponseRecord) -> Reference:
         """The reference made from an answer."""
-        return cls(response.status, normalise_body(response.body), json_shape(response.body))
+        body = response.body
+        words = mentions_limit(response)
+        return cls(response.status, normalise_body(body), json_shape(body), words)
+
+    def seen_again(self, response: ResponseRecord) -> Reference:
+        """The reference once another normal answer was seen (the freshness check's): its
+        words count too."""
+        if response.status != self.status or self.limit_words or not mentions_limit(response):
+            return self
+        return replace(self, limit_words=True)
 
 
 def same_answer(response: ResponseRecord, reference: Reference) -> bool:
@@ -116,25 +139,57 @@ def mentions_limit(response: ResponseRecord) -> bool:
 
 
 def limit_kind(response: ResponseRecord, reference: Reference) -> str | None:
-    """ "429", or a candidate non-429 limit answer ("503", "200 with an error body"), or None."""
+    """ "429", or a candidate non-429 limit answer ("503", "lockout", "200 with an error
+    body"), or None (see the module docstring)."""
     status = response.status
     if status == LIMIT_STATUS:
         return str(LIMIT_STATUS)
     if status != reference.status:
         if status in OTHER_LIMIT_STATUSES or mentions_limit(response):
             return str(status)
+        if is_lockout(response):
+            return LOCKOUT
         return None
-    if 200 <= status < 300 and mentions_limit(response) and not same_answer(response, reference):
+    if (
+        200 <= status < 300
+        and not reference.limit_words
+        and mentions_limit(response)
+        and not alike_answer(response, reference)
+    ):
         return f"{status} with an error body"
     return None
 
 
-def is_limit(response: ResponseRecord | None, reference: Reference, kind: str) -> bool:
-    """True when an answer is a limit answer of this kind (or any 429)."""
+def limit_words_alike(exchanges: Sequence[Exchange], reference: Reference) -> int:
+    """Answers of the normal answer's 2xx status that speak of a rate limit, where the normal
+    answer does not, yet are alike it (so no limit answer): an API that refuses inside its
+    usual envelope (`{"status": "error", "message": "rate limit exceeded"}`) looks like this."""
+    if reference.limit_words or not 200 <= reference.status < 300:
+        return 0
+    return sum(
+        1
+        for x in exchanges
+        if x.response is not None
+        and x.response.status == reference.status
+        and mentions_limit(x.response)
+    )
+
+
+def is_lockout(response: ResponseRecord) -> bool:
+    """True for a 423, or another 4xx whose body says locked, too many or try again later."""
+    status = response.status
+    if status == _LOCKED_STATUS:
+        return True
+    return 400 <= status < 500 and bool(_LOCKOUT_WORDS.search(response.text(_BODY_CHARS)))
+
+
+def is_limit(response: ResponseRecord | None, reference: Reference, kind: str | None) -> bool:
+    """True when an answer is a limit answer of this kind (or any 429); of any kind when
+    `kind` is None."""
     if response is None:
         return False
     found = limit_kind(response, reference)
-    return found is not None and found in (kind, str(LIMIT_STATUS))
+    return found is not None and (kind is None or found in (kind, str(LIMIT_STATUS)))
 
 
 class Outcome(StrEnum):
@@ -287,52 +342,21 @@ def exceeds(admitted: int, sequential: int) -> bool:
     return admitted > sequential + margin(sequential)
 
 
-# -- bypass material ----------------------------------------------------------------------------
-
-#: Headers that carry a client's address; a limiter keyed on one trusts the client.
-SPOOF_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "True-Client-IP", "X-Client-IP")
-# Documentation ranges (RFC 5737): never a real client.
-_DOC_NETS = ("192.0.2", "198.51.100", "203.0.113")
-
-
-def spoof_value(header: str, address: str) -> str:
-    """The header value that claims `address` as the client."""
-    return f"for={address}" if header.lower() == "forwarded" else address
+def peak(times: Sequence[float], span: float = 1.0) -> int:
+    """The most of `times` (seconds) that fall within any `span` seconds."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, moment in enumerate(ordered):
+        while moment - ordered[start] > span:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
-def doc_address(pick: int, host: int) -> str:
-    """A documentation-range address from two numbers (any ints; the host stays in 1..254)."""
-    return f"{_DOC_NETS[pick % len(_DOC_NETS)]}.{host % 254 + 1}"
-
-
-def path_variants(path: str) -> list[tuple[str, str]]:
-    """Variants of a request path that many servers route to the same handler:
-    (name, path) for the trailing slash, the letter case and a doubled slash."""
-    variants: list[tuple[str, str]] = []
-    if path not in ("", "/"):
-        slash = path[:-1] if path.endswith("/") else path + "/"
-        variants.append(("trailing slash", slash))
-    cased = _other_case(path)
-    if cased is not None:
-        variants.append(("letter case", cased))
-    head, _, tail = path.rpartition("/")
-    variants.append(("doubled slash", f"{head}//{tail}"))
-    seen = {path}
-    unique: list[tuple[str, str]] = []
-    for name, variant in variants:
-        if variant not in seen:
-            seen.add(variant)
-            unique.append((name, variant))
-    return unique
-
-
-def _other_case(path: str) -> str | None:
-    """The path with its last segment that has ASCII letters in the other case, or None."""
-    segments = path.split("/")
-    for index in range(len(segments) - 1, -1, -1):
-        segment = segments[index]
-        if any("a" <= c.lower() <= "z" for c in segment if c.isascii()) and "%" not in segment:
-            upper = segment.upper()
-            segments[index] = segment.lower() if upper == segment else upper
-            return "/".join(segments)
-    return None
+def in_flight_only(burst_admitted: int, sequential_peak: int) -> bool:
+    """True when a limited burst's limiter does not limit requests over time: one request at
+    a time, clearly more than the burst admitted got through within one second without a
+    limit answer. A rate limit of `burst_admitted` per window of a second or more would have
+    refused them; a cap on requests in flight (or a bucket refilling faster than the
+    sequential run's pace) does not."""
+    return exceeds(sequential_peak, burst_admitted)

@@ -38,7 +38,17 @@ LIMIT_HEADERS = (
 
 # Twenty years either side of now: a number in this band is a point in time, not a delay.
 _EPOCH_BAND = 20 * 365 * 86400
-_NUMBER = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)")
+#: Above this many seconds (about 317,000 years, beyond any epoch in milliseconds), a number
+#: is absurd: reported as malformed, and read as this value so nothing downstream overflows.
+ABSURD = 10**13
+#: The reason given for an absurd number.
+TOO_LARGE = "a number too large to be a delay or a time"
+# Digits read of a number at most; a longer one is absurd anyway (and Python refuses to turn
+# more than 4300 digits into an int).
+_MAX_DIGITS = 30
+_HUGE = int("1" + "0" * _MAX_DIGITS)
+_NUMBER = re.compile(r"\s*([+-]?)(\d+)(\.\d+)?")
+_YEAR = 365.25 * 86400
 
 
 @dataclass(frozen=True)
@@ -75,10 +85,12 @@ class Delay:
 
 @dataclass(frozen=True)
 class Reading:
-    """What one header line says: waits announced and problems seen."""
+    """What one header line says: waits announced, problems seen, and the quotas announced
+    (requests per window: X-RateLimit-Limit, RateLimit-Limit, a RateLimit-Policy's q)."""
 
     delays: tuple[Delay, ...] = ()
     problems: tuple[HeaderProblem, ...] = ()
+    quotas: tuple[int, ...] = ()
 
 
 def canonical(name: str) -> str:
@@ -95,7 +107,32 @@ def problem(name: str, value: str, reason: str) -> HeaderProblem:
 
 def is_epoch(number: float, now: float) -> bool:
     """True when a number reads as a Unix time (in seconds) near now, not as a delay."""
-    return abs(number - now) < _EPOCH_BAND
+    value = as_float(number)
+    return value is not None and abs(value - now) < _EPOCH_BAND
+
+
+def as_float(number: Any) -> float | None:
+    """The number as a finite float, or None (not a number, infinite, or too large)."""
+    if isinstance(number, bool) or not isinstance(number, int | float | Decimal):
+        return None
+    try:
+        value = float(number)
+    except (OverflowError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def seconds_text(value: float) -> str:
+    """A wait for a human: `12.5 s`, `3,600 s`, `900,000 s (about 10 days)`, or with years."""
+    if value < 100:
+        return f"{value:.1f} s"
+    if value < 86400:
+        return f"{value:,.0f} s"
+    days = value / 86400
+    if days < 1000:
+        return f"{value:,.0f} s (about {days:,.0f} days)"
+    seconds = f"{value:,.0f}" if value < 1e10 else f"{value:.3g}"
+    return f"{seconds} s (about {value / _YEAR:,.0f} years)"
 
 
 def whole_seconds(number: Any, now: float) -> tuple[float | None, str | None]:
@@ -106,11 +143,13 @@ def whole_seconds(number: Any, now: float) -> tuple[float | None, str | None]:
     """
     if isinstance(number, bool) or not isinstance(number, int | float | Decimal):
         return None, "not a number"
-    value = float(number)
-    if not math.isfinite(value):
-        return None, "not a number"
-    if value < 0:
+    value = as_float(number)
+    if value is None and not isinstance(number, int):
+        return None, "not a number"  # an infinity or NaN, never sent as such by a server
+    if number < 0:
         return 0.0, "a negative number"
+    if value is None or value > ABSURD:
+        return float(ABSURD), TOO_LARGE
     if is_epoch(value, now):
         return max(0.0, value - now), "an epoch time where a delay in seconds is meant"
     if is_epoch(value / 1000, now):
@@ -133,21 +172,26 @@ def count_problem(number: Any) -> str | None:
 
 def plain_number(value: str) -> int | float | None:
     """The number a plain header value holds (the whole value): an int unless written with a
-    decimal point; None when the value is not a number."""
+    decimal point; None when the value is not a number. A number of more than 30 digits is
+    read as 10**30 (with its sign): absurd, and safe to compare and convert."""
     match = _NUMBER.fullmatch(value.strip())
-    if match is None:
-        return None
-    text = match.group(1)
-    return float(text) if "." in text else int(text)
+    return None if match is None else _number(match)
 
 
 def leading_number(value: str) -> int | float | None:
-    """The number a value starts with (`100, 100;w=60` gives 100), or None."""
+    """The number a value starts with (`100, 100;w=60` gives 100), or None (long numbers as
+    in `plain_number`)."""
     match = _NUMBER.match(value)
-    if match is None:
-        return None
-    text = match.group(1)
-    return float(text) if "." in text else int(text)
+    return None if match is None else _number(match)
+
+
+def _number(match: re.Match[str]) -> int | float:
+    sign, digits, fraction = match.groups()
+    negative = sign == "-"
+    if len(digits.lstrip("0")) > _MAX_DIGITS:
+        return -_HUGE if negative else _HUGE
+    text = f"{sign}{digits}{fraction or ''}"
+    return float(text) if fraction else int(text)
 
 
 def delay_reading(

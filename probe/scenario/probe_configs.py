@@ -58,25 +58,32 @@ class RateLimitConfig(StrictModel):
     """Options of the rate_limit probe."""
 
     reset_wait_cap: PositiveFloat = Field(
-        60, description="Longest wait for a limit window to reset after a burst (seconds)."
+        60,
+        description=(
+            "Longest wait for a limit window to reset (seconds); a wait may overrun it by one "
+            "request timeout (its last poll), and an endpoint waits at most four times."
+        ),
     )
     try_bypass: bool = Field(
         True,
         description=(
-            "Once limited, try spoofed client-address headers and path variants (up to "
-            "about 60 more requests per endpoint)."
+            "Send path variants before the burst (as far as the method allows) and, once "
+            "limited, try spoofed client-address headers and the variants (up to about 60 "
+            "more requests per endpoint)."
         ),
     )
     compare_sequential: bool = Field(
         True,
         description=(
-            "Compare the burst with a run of one request at a time, to find limits a burst "
-            "races past (up to `sequential_max` requests and one or two more waits)."
+            "Compare the burst with a run of one request at a time (also after a burst that "
+            "met no limit), to find limits a burst races past and caps on requests in flight "
+            "that are no rate limit (up to two runs of `sequential_max`, a repeat burst and "
+            "up to three more waits)."
         ),
     )
     sequential_max: PositiveInt | None = Field(
         default=None,
-        description="Requests of the sequential run at most; default: the endpoint's burst.",
+        description="Requests of a sequential run at most; default: the endpoint's burst.",
     )
 
 

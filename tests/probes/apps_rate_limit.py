@@ -2,15 +2,19 @@
 
 The limiters are slowapi (on `limits`, fixed windows kept in memory) where it fits, and a small
 fixed-window counter written here where the test needs a limiter keyed in a particular wrong
-way (the raw path, a racy check). Windows are one second long, limits five, so a test waits
-about a second per reset. Serve every app with `proxy_headers=False`: uvicorn would otherwise
-trust X-Forwarded-For from 127.0.0.1 and rewrite the client address itself.
+way (the raw path, a racy check), or a server that is no rate limiter at all (a lockout, a cap
+on requests in flight, answers that only speak of limits). Windows are one second long, limits
+five, so a test waits about a second per reset; scans run beside others use `LONG_WINDOW` and
+`LONG_RULE`. Serve every app with `proxy_headers=False`: uvicorn would otherwise trust
+X-Forwarded-For from 127.0.0.1 and rewrite the client address itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import random
+import string
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +33,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 LIMIT = 5
 WINDOW = 1.0
 RULE = f"{LIMIT}/second"
+# For scans run beside many others: a slower machine must not see the window reset between
+# the burst and the bypass attempts.
+LONG_WINDOW = 5.0
+LONG_RULE = f"{LIMIT} per 3 seconds"
 LOGIN = {"token": "not-a-real-token", "user": "alice"}
 SERVE = {"proxy_headers": False}
 
@@ -87,9 +95,9 @@ def slowapi_app(
     return app
 
 
-def forwarded_for_app() -> Starlette:
+def forwarded_for_app(rule: str = RULE) -> Starlette:
     """slowapi keyed on the client-supplied X-Forwarded-For: bypassable."""
-    return slowapi_app(key=_forwarded_for)
+    return slowapi_app(key=_forwarded_for, rule=rule)
 
 
 # -- no limiter, or an overloaded one -----------------------------------------------------------
@@ -213,11 +221,11 @@ def _normalised(path: str) -> str:
     return "/" + "/".join(part for part in path.lower().split("/") if part)
 
 
-def path_app(*, key_on_raw: bool) -> ASGIApp:
+def path_app(*, key_on_raw: bool, seconds: float = WINDOW) -> ASGIApp:
     """GET /api/items, routed by the path normalised (letter case, slashes), limited in front
-    of the routing: keyed on the raw request target (path and query: weak) or on the
-    normalised path (hardened)."""
-    window = Window()
+    of the routing (LIMIT per `seconds`): keyed on the raw request target (path and query:
+    weak) or on the normalised path (hardened)."""
+    window = Window(seconds=seconds)
     inner = Starlette(routes=[Route("/api/items", _items)])
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -307,21 +315,23 @@ class _RaceState:
 IN_FLIGHT_CAP = 20  # the racy app still refuses more than this many requests in progress
 
 
-def race_app(*, atomic: bool) -> Starlette:
+def race_app(*, atomic: bool, in_flight_cap: int | None = IN_FLIGHT_CAP) -> Starlette:
     """POST /api/login limited to LIMIT per second per client.
 
     Weak (`atomic=False`): the handler reads the count, awaits its "database" for 100 ms, and
     only then counts itself, so a burst's requests all read the same count; a separate, atomic
-    cap on requests in progress still refuses some. Hardened: check and count in one step.
+    cap on requests in progress (`in_flight_cap`, None for none) still refuses some. Hardened:
+    check and count in one step.
     """
     state = _RaceState()
+    cap = in_flight_cap if in_flight_cap is not None else math.inf
 
     async def login(request: Request) -> Response:
         now = time.monotonic()
         if now - state.start >= WINDOW:
             state.start, state.count = now, 0
         left = WINDOW - (now - state.start)
-        if state.count >= LIMIT or state.in_flight >= IN_FLIGHT_CAP:
+        if state.count >= LIMIT or state.in_flight >= cap:
             return _too_many(left)
         if atomic:
             state.count += 1
@@ -340,3 +350,220 @@ def race_app(*, atomic: bool) -> Starlette:
 def serve_options(**extra: Any) -> dict[str, Any]:
     """uvicorn options for these apps (see the module docstring)."""
     return {**SERVE, **extra}
+
+
+# -- answers that are no limit, and limits that are no rate limit ------------------------------
+
+
+def chatty_app() -> Starlette:
+    """Unlimited GET /api/tips and /api/feed whose normal answers speak of rate limits and vary
+    each time (a random tip, a random request id); GET /api/soft, limited to LIMIT per window,
+    answers its limit with a 200 and an error body; GET /api/envelope too, but in the very
+    shape of its normal answer (`{"status": ..., "message": ...}`)."""
+    tips = ["Use pagination", "Cache responses", "Batch writes", "Use ETags"]
+    window = Window()
+
+    async def tip(request: Request) -> Response:
+        note = "clients that exceed the quota are throttled"
+        return JSONResponse({"tip": random.choice(tips), "note": note})
+
+    async def feed(request: Request) -> Response:
+        rid = "req_" + "".join(random.choices(string.ascii_letters, k=12))
+        limits = {"limit": 1000, "remaining": 999}
+        return JSONResponse({"request_id": rid, "items": ["a", "b"], "rate_limit": limits})
+
+    async def soft(request: Request) -> Response:
+        if window.hit("soft") is not None:
+            return JSONResponse({"error": "rate limit exceeded, slow down"})
+        return JSONResponse({"items": [1, 2]})
+
+    async def envelope(request: Request) -> Response:
+        if window.hit("envelope") is not None:
+            return JSONResponse({"status": "error", "message": "rate limit exceeded"})
+        return JSONResponse({"status": "ok", "message": "here are your items"})
+
+    return Starlette(
+        routes=[
+            Route("/api/tips", tip),
+            Route("/api/feed", feed),
+            Route("/api/soft", soft),
+            Route("/api/envelope", envelope),
+        ]
+    )
+
+
+LOCK_AFTER = 5
+
+
+def lockout_app(*, lock: float | None) -> Starlette:
+    """POST /api/login refusing a wrong password with 401; with `lock` (seconds), after
+    LOCK_AFTER failures the account is locked: 423 and "try again in 15 minutes" until the lock
+    ends (brute-force protection, no rate-limit headers)."""
+    state = {"failures": 0, "until": 0.0}
+
+    async def login(request: Request) -> Response:
+        now = time.monotonic()
+        if now < state["until"]:
+            body = {"error": "account locked, try again in 15 minutes"}
+            return JSONResponse(body, 423)
+        state["failures"] += 1
+        if lock is not None and state["failures"] >= LOCK_AFTER:
+            state["failures"], state["until"] = 0, now + lock
+        return JSONResponse({"error": "invalid credentials"}, 401)
+
+    return Starlette(routes=[Route("/api/login", login, methods=["POST"])])
+
+
+def refusing_app(hits: Hits) -> ASGIApp:
+    """Endpoints whose normal answer refuses everyone: GET /api/forbidden (403), /api/gone
+    (410), /api/items (GET only: a POST gets 405), and no route at /api/missing (404); `hits`
+    counts the requests each path received."""
+
+    async def forbidden(request: Request) -> Response:
+        return JSONResponse({"error": "forbidden"}, 403)
+
+    async def gone(request: Request) -> Response:
+        return JSONResponse({"error": "gone"}, 410)
+
+    inner = Starlette(
+        routes=[
+            Route("/api/forbidden", forbidden),
+            Route("/api/gone", gone),
+            Route("/api/items", _items),
+        ]
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hits.paths[scope["path"]] += 1
+        await inner(scope, receive, send)
+
+    return app
+
+
+def in_flight_app() -> Starlette:
+    """POST /api/login refusing a wrong password (401) after 50 ms of "hashing", with at most
+    3 requests in progress: more get a 429 with Retry-After. No limit over time at all."""
+    state = {"in_flight": 0}
+
+    async def login(request: Request) -> Response:
+        if state["in_flight"] >= 3:
+            return _too_many(1.0)
+        state["in_flight"] += 1
+        try:
+            await request.body()
+            await asyncio.sleep(0.05)
+            return JSONResponse({"error": "invalid credentials"}, 401)
+        finally:
+            state["in_flight"] -= 1
+
+    return Starlette(routes=[Route("/api/login", login, methods=["POST"])])
+
+
+def slow_app() -> Starlette:
+    """GET /api/slow answering after 50 ms, no limiter (serve it with uvicorn's
+    `limit_concurrency` for a 503 past a number of connections)."""
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(0.05)
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/api/slow", slow)])
+
+
+HUGE_RETRY_AFTER = "9" * 400
+HUGE_RESET = "1" + "0" * 500
+
+
+def huge_numbers_app() -> Starlette:
+    """GET /api/items limited, its 429 announcing a 400-digit Retry-After and a 501-digit
+    X-RateLimit-Reset."""
+    window = Window()
+
+    async def items(request: Request) -> Response:
+        if window.hit("all") is not None:
+            headers = {"Retry-After": HUGE_RETRY_AFTER, "X-RateLimit-Reset": HUGE_RESET}
+            return JSONResponse({"error": "too many requests"}, 429, headers=headers)
+        return JSONResponse([{"id": 1}, {"id": 2}])
+
+    return Starlette(routes=[Route("/api/items", items)])
+
+
+SPOOF_NAMES = ("x-forwarded-for", "x-real-ip", "forwarded", "true-client-ip", "x-client-ip")
+
+
+async def _never_answer(request: Request) -> Response:
+    """Holds the request until the client leaves (5 s at most), then gives up with a 504."""
+    for _ in range(100):
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(0.05)
+    return PlainTextResponse("late", 504)
+
+
+def tarpit_app() -> Starlette:
+    """GET /api/items limited to LIMIT per window; a request claiming a client address in a
+    forwarding header is read and never answered (until the client leaves, 5 s at most)."""
+    window = Window()
+
+    async def items(request: Request) -> Response:
+        if any(name in request.headers for name in SPOOF_NAMES):
+            return await _never_answer(request)
+        left = window.hit("all")
+        if left is not None:
+            return _too_many(left)
+        return JSONResponse([{"id": 1}, {"id": 2}])
+
+    return Starlette(routes=[Route("/api/items", items)])
+
+
+@dataclass
+class Requests:
+    """Every request an app received: (method, path, query)."""
+
+    seen: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def recording_app(requests: Requests) -> ASGIApp:
+    """Unlimited POST /api/login and PUT /api/profile (routed whatever the letter case or
+    slashes of the path); every request is recorded as received."""
+
+    async def ok(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    inner = Starlette(
+        routes=[
+            Route("/api/login", ok, methods=["POST"]),
+            Route("/api/profile", ok, methods=["PUT"]),
+        ]
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        query = scope["query_string"].decode()
+        requests.seen.append((scope["method"], scope["path"], query))
+        path = _normalised(scope["path"])
+        await inner({**scope, "path": path, "raw_path": path.encode()}, receive, send)
+
+    return app
+
+
+def stuck_app(*, answered: int) -> Starlette:
+    """GET /api/items limited to LIMIT a minute (429, Retry-After); from request number
+    `answered` + 1 on, requests are read and never answered (until the client leaves, 5 s at
+    most): a wait for the reset ends with a poll that times out."""
+    window = Window(seconds=60.0)
+    count = Counter[str]()
+
+    async def items(request: Request) -> Response:
+        count["n"] += 1
+        if count["n"] > answered:
+            return await _never_answer(request)
+        left = window.hit("all")
+        if left is not None:
+            return _too_many(left)
+        return JSONResponse([{"id": 1}, {"id": 2}])
+
+    return Starlette(routes=[Route("/api/items", items)])

@@ -4,6 +4,7 @@ cannot be right, and properties (they never raise; what is written is read back)
 from __future__ import annotations
 
 import email.utils
+from datetime import UTC, datetime
 from typing import Any
 
 import http_sf
@@ -22,6 +23,13 @@ from probe.probes.rate_limit_headers import (
     parse_retry_after,
     read_header,
     read_limit_info,
+)
+from probe.probes.rate_limit_values import (
+    ABSURD,
+    TOO_LARGE,
+    is_epoch,
+    seconds_text,
+    whole_seconds,
 )
 
 NOW = 1_750_000_000.0  # a fixed "now" (June 2025) keeps the epoch checks deterministic
@@ -283,3 +291,97 @@ _SF_TEXT = st.text(alphabet='"abc;=, 0123456789.-?*:()@', max_size=40)
 def test_parsers_never_raise_on_field_like_text(name: str, value: str) -> None:
     reading = read_header(name, value, NOW)
     assert all(d.seconds >= 0 for d in reading.delays)
+
+
+# -- absurd numbers, unusual forms, announced quotas ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Retry-After", "9" * 400),
+        ("Retry-After", "1" + "0" * 400 + ".5"),
+        ("RateLimit-Reset", "1000000000000000"),
+        ("X-RateLimit-Reset", "1" + "0" * 500),
+        ("RateLimit", '"x";r=0;t=999999999999999'),
+        ("Retry-After", "9" * 5000),  # more digits than Python turns into an int
+    ],
+)
+def test_absurd_numbers_are_malformed_and_capped(name: str, value: str) -> None:
+    info = read_limit_info([(name, value)], NOW)
+    assert [p.reason.removeprefix("t is ") for p in info.problems] == [TOO_LARGE]
+    assert info.wait == ABSURD
+
+
+def test_absurd_negative_numbers_are_negative() -> None:
+    info = read_limit_info([("Retry-After", "-" + "9" * 5000)], NOW)
+    assert [p.reason for p in info.problems] == ["a negative number"]
+    assert info.wait is None
+
+
+def test_huge_ints_never_overflow_the_epoch_checks() -> None:
+    assert not is_epoch(10**400, NOW)
+    assert whole_seconds(10**400, NOW) == (float(ABSURD), TOO_LARGE)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (1.25, "1.2 s"),
+        (3600, "3,600 s"),
+        (864_000, "864,000 s (about 10 days)"),
+        (1e8, "100,000,000 s (about 3 years)"),
+        (1e13, "1e+13 s (about 316,881 years)"),
+    ],
+)
+def test_waits_are_written_for_humans(seconds: float, text: str) -> None:
+    assert seconds_text(seconds) == text
+
+
+def test_legacy_reset_as_an_iso_date_is_a_wait() -> None:
+    when = datetime.fromtimestamp(NOW + 90, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    info = read_limit_info([("X-RateLimit-Reset", when)], NOW)
+    assert info.problems == ()
+    assert info.wait == pytest.approx(90, abs=1)
+
+
+def test_legacy_reset_as_an_http_date_is_a_wait() -> None:
+    info = read_limit_info([("X-RateLimit-Reset", email.utils.formatdate(NOW + 30))], NOW)
+    assert (info.problems, info.wait) == ((), pytest.approx(30, abs=1))
+
+
+def test_the_smallest_announced_quota_is_kept() -> None:
+    lines = [
+        ("X-RateLimit-Limit", "1000"),
+        ("RateLimit-Policy", '"burst";q=50;w=1, "day";q=5000;w=86400'),
+        ("RateLimit-Limit", "100, 100;w=60"),
+    ]
+    assert read_limit_info(lines, NOW).quota == 50
+    assert read_limit_info([("RateLimit", "limit=10, remaining=0, reset=3")], NOW).quota == 10
+    assert read_limit_info([("X-RateLimit-Limit", "-1")], NOW).quota is None
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=16, max_size=6000)
+
+
+@given(
+    st.sampled_from(LIMIT_HEADERS),
+    st.sampled_from(["", "-", "+"]),
+    _DIGITS,
+    st.sampled_from(["", ".5", "." + "9" * 50]),
+)
+def test_parsers_never_raise_on_huge_numbers(
+    name: str, sign: str, digits: str, fraction: str
+) -> None:
+    for value in (f"{sign}{digits}{fraction}", f'"p";r=0;t={digits}', f"limit={digits}"):
+        reading = read_header(name, value, NOW)
+        assert all(0 <= d.seconds <= ABSURD for d in reading.delays)
+    info = read_limit_info([(name, f"{sign}{digits}{fraction}")], NOW)
+    assert info.wait is None or 0 <= info.wait <= ABSURD
+
+
+@given(st.integers(min_value=ABSURD + 1, max_value=10**4000))
+def test_any_number_above_the_cap_is_too_large(number: int) -> None:
+    reading = parse_retry_after(str(number), NOW)
+    assert [p.reason for p in reading.problems] == [TOO_LARGE]
+    assert reading.delays[0].seconds == ABSURD

@@ -1,4 +1,5 @@
-"""The rate_limit probe's pure judges, called directly on made-up answers."""
+"""The rate_limit probe's pure judges (and bypass material), called directly on made-up
+answers."""
 
 from __future__ import annotations
 
@@ -11,23 +12,31 @@ from hypothesis import strategies as st
 from probe.burst import Burst, Shot
 from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.probes.rate_limit_judges import (
+    LOCKOUT,
     Outcome,
     Reference,
     alike_answer,
     arrival_order,
     burst_figures,
-    doc_address,
     exceeds,
     histogram,
+    in_flight_only,
     is_limit,
     judge_burst,
     limit_kind,
+    limit_words_alike,
     margin,
     normalise_body,
-    path_variants,
+    peak,
     same_answer,
-    spoof_value,
     sustained,
+)
+from probe.probes.rate_limit_variants import (
+    QUERY_VARIANT,
+    doc_address,
+    path_variants,
+    spoof_value,
+    variant_allowed,
 )
 
 OK_BODY = b'{"items": [1, 2], "served_at": "2025-06-01T10:00:00Z"}'
@@ -245,3 +254,119 @@ def test_spoofed_values_use_documentation_addresses() -> None:
     assert 1 <= int(address.rsplit(".", 1)[1]) <= 254
     assert spoof_value("Forwarded", "203.0.113.9") == "for=203.0.113.9"
     assert spoof_value("X-Real-IP", "203.0.113.9") == "203.0.113.9"
+
+
+# -- normal answers that speak of limits, lockouts -----------------------------------------------
+
+CHATTY_BODY = b'{"tip": "Use ETags", "note": "clients that exceed the quota are throttled"}'
+
+
+def test_a_2xx_is_no_limit_when_the_normal_answer_speaks_of_limits_too() -> None:
+    normal = Reference.of(answer(200, CHATTY_BODY))
+    assert normal.limit_words
+    other = answer(200, b'{"error": "rate limit exceeded"}')
+    assert limit_kind(other, normal) is None
+
+
+def test_a_2xx_alike_the_normal_answer_is_no_limit() -> None:
+    # The baseline did not mention limits; this one does, in a field of the same shape.
+    normal = Reference.of(answer(200, b'{"request_id": "req_abc", "note": "ok"}'))
+    varied = answer(200, b'{"request_id": "req_xyz", "note": "rate limit: 1000/min"}')
+    assert limit_kind(varied, normal) is None
+
+
+def test_the_freshness_answer_adds_its_words_to_the_normal_answer() -> None:
+    normal = Reference.of(answer(200, b'{"tip": "Cache responses"}'))
+    assert not normal.limit_words
+    seen = normal.seen_again(answer(200, b'{"tip": "Batch writes", "note": "throttled"}'))
+    assert seen.limit_words
+    assert normal.seen_again(answer(404, b"rate limit")) == normal
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"error": "account locked, try again in 15 minutes"}',
+        b'{"error": "Too many failed attempts"}',
+        b'{"detail": "please try again later"}',
+    ],
+)
+def test_a_4xx_that_locks_out_is_a_lockout(body: bytes) -> None:
+    normal = Reference.of(answer(401, b'{"error": "invalid credentials"}'))
+    assert limit_kind(answer(400, body), normal) == LOCKOUT
+    assert limit_kind(answer(423, b"{}"), normal) == LOCKOUT
+
+
+def test_a_401_login_answer_is_no_lockout() -> None:
+    normal = Reference.of(answer(200, OK_BODY))
+    assert limit_kind(answer(401, b'{"error": "invalid credentials"}'), normal) is None
+    assert limit_kind(answer(404, b'{"error": "not found"}'), normal) is None
+
+
+def test_a_sustained_lockout_limits_the_burst() -> None:
+    normal = Reference.of(answer(401, b'{"error": "invalid credentials"}'))
+    shots = [shot(i, answer(401, b'{"error": "invalid"}')) for i in (1, 2)]
+    locked = b'{"error": "account locked, try again in 15 minutes"}'
+    shots += [shot(i, answer(423, locked)) for i in range(3, 20)]
+    verdict = judge_burst(shots, normal)
+    assert (verdict.outcome, verdict.kind, verdict.admitted) == (Outcome.limited, LOCKOUT, 2)
+
+
+def test_any_kind_counts_while_no_kind_is_known() -> None:
+    assert is_limit(answer(503), NORMAL, None)
+    assert not is_limit(answer(200), NORMAL, None)
+
+
+# -- path variants per method --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])
+def test_safe_methods_get_every_variant(method: str) -> None:
+    names = [name for name, _ in path_variants("/api/items", method)]
+    assert names == ["trailing slash", "letter case", "doubled slash"]
+    assert variant_allowed(method, QUERY_VARIANT)
+
+
+def test_post_gets_only_variants_that_cannot_name_another_resource() -> None:
+    assert path_variants("/api/login", "POST") == [("trailing slash", "/api/login/")]
+    assert variant_allowed("POST", QUERY_VARIANT)
+    assert not variant_allowed("POST", "letter case")
+    assert not variant_allowed("POST", "doubled slash")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_other_unsafe_methods_get_no_variant(method: str) -> None:
+    assert path_variants("/api/profile", method) == []
+    assert not variant_allowed(method, QUERY_VARIANT)
+
+
+# -- requests in flight --------------------------------------------------------------------------
+
+
+def test_peak_counts_the_busiest_second() -> None:
+    assert peak([]) == 0
+    assert peak([0.0, 0.2, 0.4, 1.5, 1.6, 1.7, 1.8]) == 4
+    assert peak([0.0, 2.0, 4.0]) == 1
+
+
+@given(st.lists(st.floats(min_value=0, max_value=100), max_size=40))
+def test_peak_is_at_most_the_count_and_at_least_one(times: list[float]) -> None:
+    found = peak(times)
+    assert found <= len(times)
+    assert found >= min(1, len(times))
+
+
+def test_only_a_fast_unlimited_sequential_run_shows_a_cap_on_requests_in_flight() -> None:
+    assert in_flight_only(3, 20)  # 3 at once, yet 20 one after another within a second
+    assert not in_flight_only(20, 10)  # the sequential run was too slow to reach 20
+    assert not in_flight_only(5, 7)  # within the margin: a window edge
+
+
+def test_limit_words_in_the_normal_shape_are_counted() -> None:
+    normal = Reference.of(answer(200, b'{"status": "ok", "message": "items"}'))
+    refused = answer(200, b'{"status": "error", "message": "rate limit exceeded"}')
+    exchanges = [shot(1, refused).exchange, shot(2, answer(200, OK_BODY)).exchange]
+    assert limit_kind(refused, normal) is None
+    assert limit_words_alike(exchanges, normal) == 1
+    chatty = Reference.of(answer(200, CHATTY_BODY))
+    assert limit_words_alike(exchanges, chatty) == 0
