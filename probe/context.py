@@ -8,7 +8,9 @@ curl line). `Scan` (probe/engine.py) adds the phases that run the probes over it
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import secrets
 import ssl
 from collections.abc import Mapping, Sequence
@@ -44,22 +46,12 @@ ENGINE = "engine"
 _COOKIE_SECRET_MIN_LEN = 16
 _COOKIE_SECRETS_MAX = 100
 # Tokens the target issues during the scan (a burst of logins issues one per request) are live
-# credentials of the test accounts: they are learnt as secrets from JSON answers, under these
-# keys, so no report shows them. The cap bounds the cost of a target issuing one per answer.
-_TOKEN_KEYS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "token",
-        "auth_token",
-        "jwt",
-        "session",
-        "session_id",
-        "sessionid",
-        "session_token",
-    }
-)
+# credentials of the test accounts: they are learnt as secrets, so no report shows them: every
+# JWT in an answer, and JSON string values under token-like keys (compared without case and
+# separators: accessToken, access_token, jwtToken, session_id, ...). The cap bounds the cost
+# of a target issuing one per answer.
+_TOKEN_KEYS = frozenset({"jwt", "session", "sessionid", "sid"})
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _TOKEN_SECRETS_MAX = 2000
 _TOKEN_BODY_MAX = 65536
 
@@ -398,13 +390,14 @@ class ScanContext:
             return
         if exchange.probe == ENGINE and exchange.purpose.startswith("login:"):
             return  # the identity's own token: `Identities` names it after the identity
-        if self._token_secrets >= _TOKEN_SECRETS_MAX or b"{" not in response.body[:64]:
-            return
-        try:
-            data = json.loads(response.body)
-        except ValueError:
-            return
-        for key, value in _token_values(data):
+        text = response.body.decode("utf-8", "replace")
+        found = [("jwt", m.group(0)) for m in _JWT.finditer(text)]
+        if "{" in text[:64]:
+            with contextlib.suppress(ValueError):  # not JSON after all: the JWTs are enough
+                found += _token_values(json.loads(text))
+        for key, value in found:
+            if self._token_secrets >= _TOKEN_SECRETS_MAX:
+                return
             if len(value) >= _COOKIE_SECRET_MIN_LEN and self.redactor.placeholder(value) is None:
                 self._token_secrets += 1
                 self.redactor.add(value, f"issued_{key}")
@@ -430,8 +423,8 @@ def _token_values(data: Any, depth: int = 0) -> list[tuple[str, str]]:
         return found
     if isinstance(data, dict):
         for key, value in data.items():
-            name = str(key).lower().replace("-", "_")
-            if isinstance(value, str) and name in _TOKEN_KEYS:
+            name = re.sub(r"[^a-z0-9]", "", str(key).lower())
+            if isinstance(value, str) and (name in _TOKEN_KEYS or name.endswith("token")):
                 found.append((name, value))
             elif isinstance(value, dict | list):
                 found += _token_values(value, depth + 1)

@@ -27,11 +27,11 @@ from probe.events import Event
 from probe.exchange import Exchange, RequestRecord, ResponseRecord
 from probe.findings import CheckStatus, Severity
 from probe.identities import Identities
-from probe.probes.base import Found, Probe, ProbeContext, make_rule
+from probe.probes.base import Found, Probe, ProbeContext, RequestSpec, make_rule
 from probe.redact import MASK, RedactingFilter, Redactor, redacted_logs
 from probe.report import Report
 from probe.scenario.models import Identity
-from tests.scan import scenario
+from tests.scan import run_scan, scenario
 from tests.servers import serve_asgi
 
 ALICE_TOKEN = "alice-" + secrets.token_hex(16)
@@ -357,3 +357,36 @@ def test_evidence_of_an_unanswered_request_redacts_its_error() -> None:
     response = ResponseRecord(200, "HTTP/1.1", (), (API_KEY * 3).encode())
     answered = Exchange(2, "t", None, None, "t", request, response)
     assert API_KEY not in build_evidence(answered, redactor).model_dump_json()
+
+
+def test_tokens_the_target_issues_never_reach_the_report() -> None:
+    issued = {
+        "camel": secrets.token_urlsafe(24),
+        "nested": jwt.encode({"sub": "alice", "n": 1}, "k" * 32, algorithm="HS256"),
+        "html": jwt.encode({"sub": "alice", "n": 2}, "k" * 32, algorithm="HS256"),
+    }
+
+    async def login(request: Request) -> Response:
+        return JSONResponse(
+            {"accessToken": issued["camel"], "result": {"jwtToken": issued["nested"]}}
+        )
+
+    async def page(request: Request) -> Response:
+        return Response(f"<p>your token: {issued['html']}</p>", media_type="text/html")
+
+    rule = RULE
+
+    async def script(ctx: ProbeContext) -> None:
+        for path in ("/login", "/page"):
+            spec = RequestSpec("GET", ctx.scenario.target.base_url + path)
+            exchange = await ctx.send(spec, probe="script", purpose="t")
+            ctx.report("script", Found(rule=rule, detail=path, exchanges=[exchange], key=path))
+
+    app = Starlette(routes=[Route("/login", login), Route("/page", page)])
+    with serve_asgi(app) as url:
+        _scan, report = run_scan(scenario(url, []), script)
+    text = report.model_dump_json()
+    assert len(report.findings) == 2
+    assert not [name for name, value in issued.items() if value in text]
+    assert "${ISSUED_ACCESSTOKEN}" in text
+    assert "${ISSUED_JWT" in text
