@@ -59,10 +59,9 @@ def describe_burst(verdict: BurstVerdict, burst: Burst, before: PreBurst) -> str
     figures = burst_figures(burst)
     sent = ""
     if figures.sent:
-        sent = (
-            f", {figures.sent} released within {ms(figures.spread_ms)}{_rate(figures.rate)}, "
-            f"answered within {ms(figures.answered_ms)}"
-        )
+        sent = f", {figures.sent} released within {ms(figures.spread_ms)}{_rate(figures.rate)}"
+        if any(s.exchange.response is not None for s in burst.shots):
+            sent += f", answered within {ms(figures.answered_ms)}"
     parts = [f"burst of {figures.count} ({figures.opened} connections open at the release{sent})"]
     early = sum(
         1

@@ -123,7 +123,10 @@ def as_float(number: Any) -> float | None:
 
 
 def seconds_text(value: float) -> str:
-    """A wait for a human: `12.5 s`, `3,600 s`, `900,000 s (about 10 days)`, or with years."""
+    """A wait for a human: `12.5 s`, `3,600 s`, `900,000 s (about 10 days)`, or with years;
+    a value at the absurd cap says it was too large to read."""
+    if value >= ABSURD:
+        return TOO_LARGE
     if value < 100:
         return f"{value:.1f} s"
     if value < 86400:

@@ -485,7 +485,7 @@ def test_absurdly_large_numbers_are_malformed_and_waits_capped(
         assert "a number too large to be a delay or a time" in found.detail
     status, detail = checks(report, "items")["reset"]
     assert status == CheckStatus.passed
-    assert "Retry-After announced 1e+13 s (about 316,881 years)" in detail
+    assert "Retry-After announced a number too large to be a delay or a time" in detail
     assert "cap 2 s" in detail
 
 

@@ -67,6 +67,17 @@ def test_only_answers_read_before_the_release_count_as_early() -> None:
     assert "1 answered before the release" in said
 
 
+def test_a_burst_nobody_answered_claims_no_answer_time() -> None:
+    shots = tuple(
+        Shot(exchange(i, None, "protocol: more than 10 1xx answers"), sent=0.001 * i, received=0.5)
+        for i in range(1, 4)
+    )
+    burst = Burst(shots, opened=3)
+    said = describe_burst(judge_burst(shots, Reference.of(OK)), burst, PreBurst())
+    assert "3 released within" in said
+    assert "answered within" not in said
+
+
 # -- the bypass check ----------------------------------------------------------------------------
 
 
