@@ -170,28 +170,12 @@ class ScanContext:
         follow_redirects: bool = False,
     ) -> list[Exchange]:
         """Like `send`, returning every redirect hop."""
-        tags: frozenset[str] = frozenset()
-        if identity is not None:
-            line = await self.identities.header(identity, self._login_sender)
-            if line is None:
-                # Sent without its credentials, the request would test an anonymous caller
-                # and its checks would pass for the wrong reason.
-                refused = NoCredentials(f"identity {identity!r} has no working credentials")
-                exchange = self.client.refuse(
-                    spec,
-                    refused,
-                    probe=probe,
-                    purpose=purpose,
-                    endpoint=_label(endpoint),
-                    identity=identity,
-                )
-                return [exchange]
-            spec = spec.with_headers(line)
-            tags = frozenset({"authenticated"})
-        elif self._scenario_credentials(endpoint):
-            # Credentials written into the scenario's headers count as authenticated too
-            # (a probe's own forged Authorization does not).
-            tags = frozenset({"authenticated"})
+        prepared = await self._with_credentials(
+            spec, probe=probe, purpose=purpose, endpoint=endpoint, identity=identity
+        )
+        if isinstance(prepared, Exchange):
+            return [prepared]
+        spec, tags = prepared
         return await self.client.send(
             spec,
             probe=probe,
@@ -201,6 +185,38 @@ class ScanContext:
             follow_redirects=follow_redirects,
             tags=tags,
         )
+
+    async def _with_credentials(
+        self,
+        spec: RequestSpec,
+        *,
+        probe: str,
+        purpose: str,
+        endpoint: Endpoint | None,
+        identity: str | None,
+    ) -> tuple[RequestSpec, frozenset[str]] | Exchange:
+        """The request with the identity's credential header, and its tags; or, when the
+        identity has no working credentials, the refused exchange (nothing is sent)."""
+        if identity is not None:
+            line = await self.identities.header(identity, self._login_sender)
+            if line is None:
+                # Sent without its credentials, the request would test an anonymous caller
+                # and its checks would pass for the wrong reason.
+                refused = NoCredentials(f"identity {identity!r} has no working credentials")
+                return self.client.refuse(
+                    spec,
+                    refused,
+                    probe=probe,
+                    purpose=purpose,
+                    endpoint=_label(endpoint),
+                    identity=identity,
+                )
+            return spec.with_headers(line), frozenset({"authenticated"})
+        if self._scenario_credentials(endpoint):
+            # Credentials written into the scenario's headers count as authenticated too
+            # (a probe's own forged Authorization does not).
+            return spec, frozenset({"authenticated"})
+        return spec, frozenset()
 
     def _scenario_credentials(self, endpoint: Endpoint | None) -> bool:
         names = set(self.scenario.target.headers) | set(endpoint.headers if endpoint else ())
@@ -306,7 +322,6 @@ class ScanContext:
         The endpoint's own `burst` is the opt-in and the largest burst it may get, whatever
         the probe asks for.
         """
-        tags = frozenset({"burst"})
         if endpoint.burst is None or count > endpoint.burst:
             refused = RequestRefused(
                 f"endpoint {endpoint.label!r} opted in to bursts of {endpoint.burst or 0} at "
@@ -316,25 +331,12 @@ class ScanContext:
                 spec, refused, probe=probe, purpose=purpose, endpoint=endpoint.label, identity=None
             )
             return Burst(shots=(), opened=0, error=f"refused: {refused}")
-        if identity is not None:
-            line = await self.identities.header(identity, self._login_sender)
-            if line is None:
-                # As in `send_chain`: without its credentials the burst would test an
-                # anonymous caller; the refusal is on the record, nothing is sent.
-                refused = NoCredentials(f"identity {identity!r} has no working credentials")
-                self.client.refuse(
-                    spec,
-                    refused,
-                    probe=probe,
-                    purpose=purpose,
-                    endpoint=endpoint.label,
-                    identity=identity,
-                )
-                return Burst(shots=(), opened=0, error=f"refused: {refused}")
-            spec = spec.with_headers(line)
-            tags |= {"authenticated"}
-        elif self._scenario_credentials(endpoint):
-            tags |= {"authenticated"}
+        prepared = await self._with_credentials(
+            spec, probe=probe, purpose=purpose, endpoint=endpoint, identity=identity
+        )
+        if isinstance(prepared, Exchange):
+            return Burst(shots=(), opened=0, error=prepared.error)
+        spec, tags = prepared
         burst = await self.client.burst(
             spec,
             count,
