@@ -84,7 +84,10 @@ def slowapi_app(
     app = Starlette(routes=[Route("/api/login", login, methods=["POST"])])
     app.state.limiter = limiter
     if status == 429:
-        app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
+        app.add_exception_handler(
+            RateLimitExceeded,
+            _rate_limit_exceeded_handler,  # type: ignore[arg-type]
+        )
     else:
 
         async def refuse(request: Request, exc: Exception) -> Response:

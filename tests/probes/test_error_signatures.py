@@ -66,7 +66,14 @@ from probe.probes.secret_signatures import (
     password_shape,
     secret_kind,
 )
-from tests.probes.apps_errors import DOCS_PAGE, DOTENV, GIT_CONFIG, SPA_INDEX
+from tests.probes.apps_errors import (
+    DOCS_PAGE,
+    DOTENV,
+    GIT_CONFIG,
+    LABELS,
+    PUBLIC_CONFIG,
+    SPA_INDEX,
+)
 
 FIRM = Confidence.firm
 TENTATIVE = Confidence.tentative
@@ -662,20 +669,6 @@ def _secrets(body: Any, status: int = 200, sent: str = "") -> list[Match]:
 
 
 def test_tester_bodies_hold_no_secrets() -> None:
-    labels = {
-        "lang": "de",
-        "labels": {
-            "email": "E-Mail",
-            "password": "Passwort",
-            "confirm_password": "Passwort bestätigen",
-            "forgot_password": "Passwort vergessen?",
-        },
-        "links": {"reset_password": "/account/reset-password"},
-    }
-    config = {
-        "maps": {"public_api_key": "AIzaSyA1b2C3d4E5f6G7h8"},
-        "public_key": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n",
-    }
     policy = {
         "password_policy": "at least 12 characters, one digit",
         "password_min_length": 12,
@@ -685,8 +678,8 @@ def test_tester_bodies_hold_no_secrets() -> None:
     }
     assert _secrets({"errors": {"password": "must be 12 to 128 characters"}}, 422) == []
     assert _secrets({"password": ["This password is too common."]}, 400) == []
-    assert _secrets(labels) == []
-    assert _secrets(config) == []
+    assert _secrets(LABELS) == []
+    assert _secrets(PUBLIC_CONFIG) == []
     assert _secrets(policy) == []
 
 
