@@ -29,8 +29,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from benchmarks.clients import bench_scan_client
 from benchmarks.targets import Target, nginx_binary, nginx_target, raw_target
 from probe.http import ScanClient
 from probe.probes.base import RequestSpec
@@ -82,14 +82,7 @@ def scan_client(base_url: str, concurrency: int) -> ScanClient:
         timeout=TIMEOUT,
         burst_cap=10**6,
     )
-    return ScanClient(
-        settings=settings,
-        scope=frozenset({urlsplit(base_url).netloc}),
-        verify=True,
-        scan_id="bench",
-        base_headers={},
-        on_exchange=lambda _exchange: None,
-    )
+    return bench_scan_client(base_url, settings)
 
 
 def _measured(

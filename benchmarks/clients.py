@@ -96,15 +96,8 @@ class ScanClientClient:
         settings = Settings(
             concurrency=POOL, requests_per_second=1e9, max_requests=10**9, timeout=10
         )
-        self._client = ScanClient(
-            settings=settings,
-            scope=frozenset({urlsplit(base_url).netloc}),
-            verify=True,
-            scan_id="bench",
-            base_headers={},
-            on_exchange=lambda _exchange: None,
-            transport=TRANSPORTS[transport](True) if transport else None,
-        )
+        chosen = TRANSPORTS[transport](True) if transport else None
+        self._client = bench_scan_client(base_url, settings, chosen)
 
     async def get(self, path: str) -> int:
         """Send through every guard; a network error counts as status 0."""
@@ -167,3 +160,18 @@ CLIENTS: dict[str, ClientFactory] = {
     "ScanClient (default)": lambda url: ScanClientClient(url, None),
     "ScanClient + aiohttp-faithful": lambda url: ScanClientClient(url, "aiohttp-faithful"),
 }
+
+
+def bench_scan_client(
+    base_url: str, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> ScanClient:
+    """A ScanClient scoped to the benchmark target, recording nothing."""
+    return ScanClient(
+        settings=settings,
+        scope=frozenset({urlsplit(base_url).netloc}),
+        verify=True,
+        scan_id="bench",
+        base_headers={},
+        on_exchange=lambda _exchange: None,
+        transport=transport,
+    )
