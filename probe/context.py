@@ -34,8 +34,8 @@ from probe.findings import (
     fingerprint,
 )
 from probe.http import ScanClient
-from probe.identities import Identities
-from probe.probes.base import Found, RequestSpec
+from probe.identities import Identities, IdentityState
+from probe.probes.base import Credentials, Found, RequestSpec
 from probe.redact import CREDENTIAL_HEADERS, Redactor
 from probe.scenario.models import Endpoint, Scenario
 from probe.tls import TlsFacts, handshake
@@ -303,6 +303,29 @@ class ScanContext:
         """Show a redacted line on the progress display."""
         self._events(Notice(self.redactor.text(message)))
 
+    async def credentials(self, identity: str) -> Credentials | None:
+        """The identity's current token, renewed first when it is about to end."""
+        state = await self.identities.current(identity, self._login_sender)
+        return _credentials(identity, state)
+
+    async def fresh_login(self, identity: str, *, probe: str, purpose: str) -> Credentials | None:
+        """A new login of the identity, apart from its own token (see `ProbeContext`)."""
+
+        async def sender(spec: RequestSpec, name: str) -> Exchange:
+            chain = await self.client.send(spec, probe=probe, purpose=f"{purpose}:login:{name}")
+            return chain[-1]
+
+        state = await self.identities.fresh(identity, sender)
+        return None if state is None else _credentials(identity, state)
+
+    def keep_secret(self, value: str, name: str) -> None:
+        """Show `value` as `${NAME}` in the report from now on."""
+        self.redactor.add(value, name)
+
+    def public_token(self, value: str) -> None:
+        """Let a crafted token without secrets show in full in credential headers."""
+        self.redactor.allow(value)
+
     def holds_secret(self, text: str) -> bool:
         """True when redaction would change `text`."""
         return self.redactor.text(text) != text
@@ -437,6 +460,13 @@ def _token_values(data: Any, depth: int = 0) -> list[tuple[str, str]]:
 
 
 _LIMIT_HEADER_PREFIXES = ("retry-after", "ratelimit", "x-ratelimit", "x-rate-limit")
+
+
+def _credentials(identity: str, state: IdentityState) -> Credentials | None:
+    if state.token is None:
+        return None
+    spec = state.spec
+    return Credentials(identity, spec.header, spec.scheme, state.token, state.refresh_token)
 
 
 def _ms(seconds: float | None) -> float | None:

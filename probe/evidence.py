@@ -92,8 +92,10 @@ def curl_command(
     for name, value in request.headers:
         if name.lower() in _SKIP_IN_CURL:
             continue
-        if name.lower() in SENSITIVE_HEADERS and redactor.text(value) == value:
-            # An unknown secret: the user supplies it, the report never holds it.
+        unknown = redactor.text(value) == value and redactor.header(name, value) != value
+        if name.lower() in SENSITIVE_HEADERS and unknown:
+            # An unknown secret: the user supplies it, the report never holds it (a crafted
+            # token allowed as public shows as it is).
             variable = re.sub(r"[^A-Z0-9]", "_", name.upper())
             args += ["-H", f'"{name}: ${{{variable}}}"']
             continue

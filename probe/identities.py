@@ -112,7 +112,7 @@ class Identities:
         self.problems: list[str] = []
         for name, spec in identities.items():
             if spec.token:
-                redactor.add(spec.token, f"{name}_token")
+                remember_token(redactor=redactor, token=spec.token, name=f"{name}_token")
             if spec.login:
                 _remember_login_secrets(spec.login, name, redactor)
 
@@ -136,10 +136,25 @@ class Identities:
             state.error = f"login as {state.name!r} failed: {failed}"
             log.info("%s", state.error)  # the engine warns, with what it means
             return
-        self.redactor.add(token, f"{state.name}_token")
+        remember_token(redactor=self.redactor, token=token, name=f"{state.name}_token")
         self.redactor.add(refresh, f"{state.name}_refresh_token")
         state.token, state.refresh_token, state.error = token, refresh, None
         state.expires, state.margin = renewal_schedule(token, time.time())
+
+    async def fresh(self, name: str, send: Sender) -> IdentityState | None:
+        """A new login of `name` whose tokens stay apart from the identity's own; None when it
+        has no login or the login fails."""
+        spec = self.states[name].spec
+        if spec.login is None:
+            return None
+        state = IdentityState(f"{name}_fresh", spec)
+        await self._login(state, send)
+        return None if state.token is None else state
+
+    async def current(self, name: str, send: Sender) -> IdentityState:
+        """The identity's state once its token is renewed when it was about to end."""
+        await self.header(name, send)
+        return self.states[name]
 
     async def header(self, name: str, send: Sender) -> tuple[str, str] | None:
         """The credential header for `name`, logging in again when the token is about to end."""
@@ -158,6 +173,14 @@ class Identities:
             # (one failed renewal must not become a login before every request).
             self.problems.append(f"{state.error} (renewing its token during the scan)")
             state.expires = None
+
+
+def remember_token(*, redactor: Redactor, token: str, name: str) -> None:
+    """Keep a token secret, and a JWT's signature on its own as well: a token forged from it
+    (another payload under the original signature) must not show the signature either."""
+    redactor.add(token, name)
+    if token.count(".") == 2:
+        redactor.add(token.rsplit(".", 1)[1], f"{name}_signature")
 
 
 def renewal_schedule(token: str, now: float) -> tuple[float | None, float]:

@@ -51,6 +51,7 @@ class Redactor:
 
     def __init__(self) -> None:
         self._secrets: dict[str, str] = {}
+        self._public: set[str] = set()
         self._compiled: re.Pattern[str] | None = None
         self._stale = False
 
@@ -84,6 +85,11 @@ class Redactor:
             self.add(parts.netloc, f"{name}_host")
             self.add(parts.hostname, f"{name}_hostname")
 
+    def allow(self, value: str) -> None:
+        """Let `value` show in full as a credential header's value (a crafted token that
+        holds no secret, whose text is the evidence)."""
+        self._public.add(value)
+
     def placeholder(self, value: str) -> str | None:
         """The variable name standing for a known secret, or None."""
         return self._secrets.get(value)
@@ -111,6 +117,8 @@ class Redactor:
             if redacted != value:
                 return redacted
             scheme, _, rest = value.partition(" ")
+            if (rest or scheme) in self._public:
+                return value
             return f"{scheme} {MASK}" if rest else MASK
         return self.text(value)
 

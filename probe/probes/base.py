@@ -48,6 +48,30 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """An identity's token as the probes that test tokens need it.
+
+    Attributes:
+        identity: The identity's name.
+        header: Header that carries the token.
+        scheme: Prefix before the token ("" sends it bare).
+        token: The access token.
+        refresh_token: The refresh token from the login answer, when there is one.
+    """
+
+    identity: str
+    header: str
+    scheme: str
+    token: str
+    refresh_token: str | None = None
+
+    def line(self, token: str | None = None) -> tuple[str, str]:
+        """The credential header line carrying `token` (default: the identity's own)."""
+        value = self.token if token is None else token
+        return (self.header, f"{self.scheme} {value}" if self.scheme else value)
+
+
+@dataclass(frozen=True)
 class Found:
     """What a probe hands the engine to turn into a `Finding`.
 
@@ -156,6 +180,27 @@ class ProbeContext(Protocol):
 
     def notice(self, message: str) -> None:
         """Show a line on the progress display (a long wait, say); it is not in the report."""
+        ...
+
+    async def credentials(self, identity: str) -> Credentials | None:
+        """The identity's current token (renewed first when it is about to end), or None when
+        it has no working credentials. Send it yourself, with `identity=None`, to test it."""
+        ...
+
+    async def fresh_login(self, identity: str, *, probe: str, purpose: str) -> Credentials | None:
+        """Log the identity in once more and return the new tokens, leaving the identity's own
+        untouched (a token never used yet, a refresh token of its own). None when the identity
+        has no login, or the login fails. The new tokens are kept secret in the report."""
+        ...
+
+    def keep_secret(self, value: str, name: str) -> None:
+        """Show `value` as `${NAME}` wherever it would appear in the report (a token made or
+        altered from a real one)."""
+        ...
+
+    def public_token(self, value: str) -> None:
+        """Allow a crafted token that holds no secret (alg none, no signature) to show in full
+        in credential headers, which the report otherwise masks."""
         ...
 
     def holds_secret(self, text: str) -> bool:

@@ -55,8 +55,10 @@ __all__ = [
     "JwtConfig",
     "Loc",
     "Login",
+    "MassAssignment",
     "Probes",
     "RateLimitConfig",
+    "Refresh",
     "Scenario",
     "Settings",
     "Target",
@@ -152,6 +154,28 @@ class Settings(StrictModel):
     burst_cap: PositiveInt = Field(500, description="Largest burst any endpoint may ask for.")
 
 
+class Refresh(StrictModel):
+    """How to exchange a refresh token for a new access token (the jwt probe's rotation check)."""
+
+    method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
+    path: str = Field(description="Path of the refresh endpoint, joined to base_url.")
+    headers: Headers = Field(default_factory=dict)
+    field: str = Field(
+        "refresh_token", description="Body field (JSON, or form with `form: true`) of the token."
+    )
+    form: bool = Field(False, description="Send a form body instead of JSON.")
+    token_path: str | None = Field(
+        default=None, description="Dotted path of the new access token; default: the login's."
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path(value)
+
+
 class Login(StrictModel):
     """A login request made at scan start to obtain the identity's token."""
 
@@ -162,6 +186,9 @@ class Login(StrictModel):
     form: dict[str, Text] | None = Field(default=None, description="Form fields to send.")
     token_path: str = Field(description="Dotted path of the token in the JSON answer.")
     refresh_path: str | None = Field(default=None, description="Dotted path of a refresh token.")
+    refresh: Refresh | None = Field(
+        default=None, description="The refresh request (needs refresh_path); jwt tests rotation."
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -174,6 +201,8 @@ class Login(StrictModel):
     def _one_body(self) -> Login:
         if self.json_body is not None and self.form is not None:
             raise ValueError("login takes json or form, not both")
+        if self.refresh is not None and self.refresh_path is None:
+            raise ValueError("login.refresh needs refresh_path: where the login answer holds it")
         return self
 
 
@@ -184,7 +213,10 @@ class Identity(StrictModel):
     login: Login | None = Field(default=None, description="Log in at scan start instead.")
     header: str = Field("Authorization", description="Header that carries the token.")
     scheme: str = Field("Bearer", description='Prefix before the token; "" sends it bare.')
-    tags: list[str] = Field(default_factory=list, description="Roles, e.g. [admin].")
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Roles, e.g. [admin]: admin-tagged endpoints are tried without the role.",
+    )
 
     @field_validator("header")
     @classmethod
@@ -212,6 +244,28 @@ class Identity(StrictModel):
         return self
 
 
+class MassAssignment(StrictModel):
+    """The access probe's mass-assignment check on a create or update endpoint (opt-in)."""
+
+    read: str | None = Field(
+        default=None,
+        description="Endpoint that reads the object back; default: GET on the same path.",
+    )
+    fields: dict[str, Any] = Field(
+        default_factory=lambda: {"admin": True, "is_admin": True, "role": "admin"},
+        description="Privilege fields added to the body.",
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("fields")
+    @classmethod
+    def _some_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("fields must name at least one privilege field")
+        return value
+
+
 class Endpoint(StrictModel):
     """One request the probes may send, with what each probe may do to it."""
 
@@ -234,9 +288,20 @@ class Endpoint(StrictModel):
     expect_limit: PositiveInt | None = Field(
         default=None, description="A limit response must come within this many requests."
     )
+    mass_assignment: MassAssignment | None = Field(
+        default=None,
+        description="Opt-in: true, or {read, fields}; the access probe adds privilege fields.",
+    )
     tags: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("mass_assignment", mode="before")
+    @classmethod
+    def _mass_assignment(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @field_validator("method")
     @classmethod
@@ -259,6 +324,11 @@ class Endpoint(StrictModel):
         missing = [p for p in _PLACEHOLDER.findall(self.path) if p not in self.path_params]
         if missing:
             raise ValueError(f"path placeholder {{{missing[0]}}} has no value in path_params")
+        if self.mass_assignment is not None:
+            if self.method not in ("POST", "PUT", "PATCH"):
+                raise ValueError("mass_assignment needs a POST, PUT or PATCH endpoint")
+            if not isinstance(self.json_body, dict):
+                raise ValueError("mass_assignment needs a JSON object body (json:)")
         return self
 
     @property

@@ -98,6 +98,16 @@ class JwtConfig(StrictModel):
     )
     expired_token: str | None = Field(default=None, description="A token known to be expired.")
     secret: str | None = Field(default=None, description="The test environment's secret.")
+    jwks_url: str | None = Field(
+        default=None,
+        description=(
+            "JWKS with the public keys (a path joined to base_url, or an in-scope URL); "
+            "default: /.well-known/jwks.json when the token is RS/ES/PS-signed."
+        ),
+    )
+    weak_secrets: bool = Field(
+        True, description="Try the bundled list of common secrets offline on HS tokens."
+    )
 
 
 class ErrorsConfig(StrictModel):
@@ -114,6 +124,32 @@ class InjectionConfig(StrictModel):
 
 class AccessConfig(StrictModel):
     """Options of the access probe."""
+
+    user_field: str | None = Field(
+        default=None,
+        description=(
+            "Dotted body field holding the user name on endpoints tagged login; default: the "
+            "first of username, email, user, login."
+        ),
+    )
+    password_field: str | None = Field(
+        default=None,
+        description="Dotted body field holding the password; default: the first naming pass.",
+    )
+    unknown_user: str | None = Field(
+        default=None,
+        description="A user name that does not exist; default: one made up per scan.",
+    )
+    timing_samples: PositiveInt = Field(
+        5, description="Login attempts per side when comparing answer times (at most 20)."
+    )
+
+    @field_validator("timing_samples")
+    @classmethod
+    def _samples(cls, value: int) -> int:
+        if value > 20:
+            raise ValueError("timing_samples must be at most 20")
+        return value
 
 
 class Probes(StrictModel):

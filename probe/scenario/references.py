@@ -41,6 +41,14 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     problems.append(
                         ((*loc, "inject", i), _unknown("parameter", param, names, "endpoint"))
                     )
+        mass = endpoint.mass_assignment
+        if mass is not None and mass.read is not None and mass.read not in _labels(scenario):
+            problems.append(
+                (
+                    (*loc, "mass_assignment", "read"),
+                    _unknown("endpoint", mass.read, _labels(scenario)),
+                )
+            )
         if endpoint.burst is not None and endpoint.burst > scenario.settings.burst_cap:
             problems.append(
                 (
@@ -70,7 +78,26 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
             problems.append(
                 (("probes", "jwt", "endpoint"), _unknown("endpoint", jwt.endpoint, seen))
             )
+        problems += _jwks_problems(jwt.jwks_url, scenario.target)
     return problems
+
+
+def _labels(scenario: Scenario) -> list[str]:
+    return [endpoint.label for endpoint in scenario.endpoints]
+
+
+def _jwks_problems(url: str | None, target: Target) -> list[tuple[Loc, str]]:
+    """A JWKS URL must be a path or an http(s) URL on a host in scope."""
+    if url is None or url.startswith("/"):
+        return []
+    loc: Loc = ("probes", "jwt", "jwks_url")
+    if not url.lower().startswith(("http://", "https://")):
+        return [(loc, f"jwks_url must be a path starting with / or an http(s) URL, got {url!r}")]
+    key = host_key(url)
+    scope = target.scope_keys()
+    if key in scope or key.rsplit(":", 1)[0] in scope:
+        return []
+    return [(loc, f"jwks_url's host {key} is not in scope ({', '.join(sorted(scope))})")]
 
 
 def _scope_problems(target: Target) -> list[tuple[Loc, str]]:
