@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from probe.probes.access import AccessProbe
 from probe.probes.base import Probe
 from probe.probes.errors import ErrorsProbe
 from probe.probes.headers import HeadersProbe
 from probe.probes.https import HttpsProbe
-from probe.probes.planned import AccessProbe, InjectionProbe, JwtProbe
+from probe.probes.jwt import JwtProbe
+from probe.probes.planned import InjectionProbe
 from probe.probes.rate_limit import RateLimitProbe
 
 REGISTRY: dict[str, type[Probe]] = {

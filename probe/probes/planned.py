@@ -9,7 +9,7 @@ from probe.findings import CheckStatus
 from probe.probes.base import Probe, ProbeContext
 
 
-class _Planned(Probe):
+class Planned(Probe):
     implemented = False
 
     async def run(self, ctx: ProbeContext) -> None:
@@ -22,22 +22,8 @@ class _Planned(Probe):
         )
 
 
-class JwtProbe(_Planned):
-    """Expired, forged and weakly signed tokens (planned)."""
-
-    id = "jwt"
-    title = "JWT acceptance and token weaknesses"
-
-
-class InjectionProbe(_Planned):
+class InjectionProbe(Planned):
     """Basic injection payloads on opted-in parameters (planned)."""
 
     id = "injection"
     title = "Injection (SQL, NoSQL, command, template, XSS, traversal)"
-
-
-class AccessProbe(_Planned):
-    """Unauthenticated access and one user reading another's data (planned)."""
-
-    id = "access"
-    title = "Access control"
