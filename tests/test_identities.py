@@ -22,14 +22,23 @@ from starlette.routing import Route
 
 from probe import identities
 from probe.exchange import Exchange
-from probe.findings import CheckResult, CheckStatus
+from probe.findings import CheckResult, CheckStatus, Rule, Severity
 from probe.identities import dig, renewal_schedule, token_expiry
-from probe.probes.base import ProbeContext, RequestSpec
+from probe.probes.base import Credentials, Found, ProbeContext, RequestSpec
 from probe.report import Report, ScanStatus
 from tests.scan import run_scan, scenario
 from tests.servers import serve_asgi
 
 SECRET = "test-signing-secret-0123456789abcdef"
+RULE = Rule(
+    id="script.forged",
+    title="t",
+    severity=Severity.info,
+    owasp="A07:2021",
+    cwe=347,
+    description="d",
+    remediation="r",
+)
 PASSWORD = "correct horse battery staple"
 
 
@@ -300,3 +309,53 @@ def test_renewal_margin_is_the_setting_or_a_quarter_of_a_short_lifetime(
     # Past its exp already (clock skew): never renewed, or every request would log in.
     assert renewal_schedule(token(-5), now) == (None, 60.0)
     assert renewal_schedule("opaque", now) == (None, 60.0)
+
+
+# -- what probes that test tokens get ---------------------------------------------------------
+
+
+def test_credentials_and_a_fresh_login_are_apart_from_the_identity(api: AuthApi, base: str) -> None:
+    got: dict[str, Credentials | None] = {}
+
+    async def script(ctx: ProbeContext) -> None:
+        got["own"] = await ctx.credentials("bob")
+        got["fresh"] = await ctx.fresh_login("bob", probe="script", purpose="t")
+        got["after"] = await ctx.credentials("bob")
+        got["none"] = await ctx.fresh_login("carol", probe="script", purpose="t")
+
+    identities_ = {"bob": bob(), "carol": {"token": "opaque-carol-token"}}
+    scan, _ = run_scan(scenario(base, [], identities=identities_), script)
+    own, fresh, after = got["own"], got["fresh"], got["after"]
+    assert own is not None
+    assert fresh is not None
+    assert after is not None
+    assert own.token == after.token  # the fresh login left the identity's token alone
+    assert own.line() == ("Authorization", f"Bearer {own.token}")
+    assert got["none"] is None  # a bare token has no login to repeat
+    assert api.logins == 2
+    # This server mints the same token within a second; either name keeps it out of reports.
+    assert scan.redactor.text(fresh.token) in ("${BOB_TOKEN}", "${BOB_FRESH_TOKEN}")
+
+
+def test_a_token_forged_from_a_real_one_hides_its_signature(api: AuthApi, base: str) -> None:
+    sent: list[Exchange] = []
+
+    async def script(ctx: ProbeContext) -> None:
+        creds = await ctx.credentials("bob")
+        assert creds is not None
+        header, payload, signature = creds.token.split(".")
+        forged = f"{header}.{payload}x.{signature}"  # another payload, original signature
+        crafted = f"{header}.{payload}."  # no signature: nothing secret in it
+        ctx.public_token(crafted)
+        for token in (forged, crafted):
+            spec = RequestSpec("GET", base + "/me", (creds.line(token),))
+            sent.append(await ctx.send(spec, probe="script", purpose="forged"))
+            ctx.report("script", Found(RULE, "f", [sent[-1]], endpoint="me", key=token[-3:]))
+
+    _, report = run_scan(scenario(base, [], identities={"bob": bob()}), script)
+    forged, crafted = (f.evidence[0].request for f in report.findings)
+    assert "${BOB_TOKEN_SIGNATURE}" in forged
+    assert "x." in forged
+    header_payload = sent[1].request.headers[-1][1].removeprefix("Bearer ")
+    assert header_payload in crafted  # shown in full: it is the evidence
+    assert header_payload in (report.findings[1].reproduce or "")

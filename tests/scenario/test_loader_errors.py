@@ -382,6 +382,45 @@ CASES: list[tuple[str, str, int, str]] = [
         "line break or NUL",
     ),
     ("identity-header-bad", BASE + "identities: {a: {token: t0ken, header: 'X Y'}}\n", 4, "header"),
+    # keys of the jwt and access probes
+    (
+        "refresh-without-refresh-path",
+        BASE + "identities:\n  a:\n    login:\n      path: /l\n      token_path: t\n"
+        "      refresh: {path: /r}\n",
+        6,
+        "login.refresh needs refresh_path",
+    ),
+    (
+        "mass-assignment-on-get",
+        BASE + "endpoints:\n  - path: /u\n    mass_assignment: true\n",
+        5,
+        "mass_assignment needs a POST, PUT or PATCH endpoint",
+    ),
+    (
+        "mass-assignment-without-json",
+        BASE + "endpoints:\n  - path: /u\n    method: POST\n    mass_assignment: true\n",
+        5,
+        "mass_assignment needs a JSON object body",
+    ),
+    (
+        "mass-assignment-unknown-read",
+        BASE + "endpoints:\n  - path: /u\n    method: PATCH\n    json: {a: 1}\n"
+        "    mass_assignment: {read: get-usr}\n",
+        8,
+        "unknown endpoint 'get-usr'",
+    ),
+    (
+        "jwks-out-of-scope",
+        BASE + "probes:\n  jwt: {jwks_url: 'https://keys.example.test/jwks.json'}\n",
+        5,
+        "jwks_url's host keys.example.test:443 is not in scope",
+    ),
+    (
+        "timing-samples-too-many",
+        BASE + "probes:\n  access: {timing_samples: 50}\n",
+        5,
+        "timing_samples must be at most 20",
+    ),
 ]
 
 
