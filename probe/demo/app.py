@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-DEMO_SECRET = "demo-signing-key-not-for-production"  # noqa: S105 - the demo's own weak key
+# The signing key left at a published tutorial default: the jwt probe guesses it offline.
+DEMO_SECRET = "your-256-bit-secret"  # noqa: S105 - the demo's own weak key
 USERS: dict[str, dict[str, Any]] = {
-    "alice@example.test": {"id": 1, "name": "Alice", "password": "alice-pass-123"},
-    "bob@example.test": {"id": 2, "name": "Bob", "password": "bob-pass-456"},
+    "alice@example.test": {"id": 1, "name": "Alice", "password": "alice-pass-123", "role": "admin"},
+    "bob@example.test": {"id": 2, "name": "Bob", "password": "bob-pass-456", "role": "user"},
 }
 ORDERS = {
     1001: {"id": 1001, "owner": 1, "items": ["keyboard"], "total": 49.5},
@@ -72,8 +73,11 @@ async def login(request: Request) -> Response:
     except ValueError:
         return _json({"error": "expected JSON"}, 400)
     user = USERS.get(str(data.get("email")))
-    if user is None or user["password"] != data.get("password"):
-        return _json({"error": "invalid credentials"}, 401)
+    # Tells a caller whether the account exists: user enumeration.
+    if user is None:
+        return _json({"error": "no account with this email"}, 404)
+    if user["password"] != data.get("password"):
+        return _json({"error": "wrong password"}, 401)
     now = int(time.time())
     token = jwt.encode({"uid": user["id"], "iat": now, "exp": now + 600}, DEMO_SECRET)
     response = _json({"access_token": token, "token_type": "bearer"})
@@ -131,16 +135,25 @@ async def orders(request: Request) -> Response:
     user = _user(request)
     if user is None:
         return _json({"error": "unauthorized"}, 401)
+    # Any logged-in user reads any order: the owner is never compared (BOLA).
     order = ORDERS.get(int(request.path_params["order_id"]))
     if order is None:
         return _json({"error": "not found"}, 404)
     return _json(order, headers={"Cache-Control": "public, max-age=600"})
 
 
+async def admin_users(request: Request) -> Response:
+    # Checks that the caller is logged in, not that they are an admin.
+    if _user(request) is None:
+        return _json({"error": "unauthorized"}, 401)
+    users = [{"id": u["id"], "email": e, "role": u["role"]} for e, u in USERS.items()]
+    return _json({"users": users})
+
+
 async def dotenv(request: Request) -> Response:
     text = (
         "APP_ENV=staging\nDATABASE_URL=postgres://app:hunter2@db:5432/shop\n"
-        "JWT_SECRET=demo-signing-key-not-for-production\nDEBUG=true\n"
+        "JWT_SECRET=your-256-bit-secret\nDEBUG=true\n"
     )
     return PlainTextResponse(text, headers=_BANNER)
 
@@ -163,5 +176,6 @@ def create_app() -> Starlette:
         Route("/api/search", search),
         Route("/api/me", me),
         Route("/api/orders/{order_id:int}", orders),
+        Route("/api/admin/users", admin_users),
     ]
     return Starlette(routes=routes)
