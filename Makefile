@@ -31,6 +31,7 @@ test: lint typecheck unit
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks burst
+	$(BIN)/python -m benchmarks jwt_secrets
 
 golden: setup
 	PROBE_REGEN_GOLDEN=1 $(BIN)/pytest tests/reports -q
