@@ -141,7 +141,10 @@ class AccessConfig(StrictModel):
         description="A user name that does not exist; default: one made up per scan.",
     )
     timing_samples: PositiveInt = Field(
-        5, description="Login attempts per side when comparing answer times (at most 20)."
+        5,
+        description=(
+            "Timing tries per side after the first two (at most 20; under 5 no timing verdict)."
+        ),
     )
 
     @field_validator("timing_samples")

@@ -1,0 +1,207 @@
+"""Pure judges of the access probe's replays and mass-assignment check (the login judges are in
+`access_login_judges`).
+
+A replay (without credentials, with an invalid token, as another identity) counts only when its
+answer is equivalent to the reference: a 2xx that is not a refusal (`probe.compare.is_refusal`)
+and that `Reference.matches` the reference learnt from two samples of the entitled caller. A
+reference that refuses, or that changes too much between two identical requests, makes the check
+inconclusive instead of letting it pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from probe.compare import Reference, is_refusal
+from probe.exchange import ResponseRecord
+
+# Below this, text answers too unlike between two identical requests are not compared at all
+# (`Reference.matches` trusts no text floor under 0.9 either).
+_TEXT_FLOOR = 0.9
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+# -- references and replays -----------------------------------------------------------------
+
+
+def reference_problem(samples: Sequence[ResponseRecord]) -> str | None:
+    """Why the entitled caller's answers (two samples of one request) cannot serve as the
+    reference, or None when they can."""
+    first = samples[0]
+    refused = next((s for s in samples if is_refusal(s)), None)
+    if refused is not None:
+        return f"its own answer refuses or says nothing ({describe(refused)})"
+    if any(s.status // 100 != first.status // 100 for s in samples):
+        statuses = ", ".join(str(s.status) for s in samples)
+        return f"two identical requests got answers of another status class ({statuses})"
+    reference = Reference.learn(first, *samples[1:])
+    if reference.fields is not None and not reference.fields:
+        return "every value of its JSON answer changed between two identical requests"
+    if reference.fields is None and reference.floor < _TEXT_FLOOR:
+        return "its answer's text changed too much between two identical requests"
+    return None
+
+
+def equivalent(reference: Reference, answer: ResponseRecord) -> bool:
+    """True when a replay's answer is the reference answer again: a 2xx, not a refusal, and
+    the same body once volatile parts are left out."""
+    return 200 <= answer.status < 300 and not is_refusal(answer) and reference.matches(answer)
+
+
+def describe(answer: ResponseRecord) -> str:
+    """A few words on an answer for a check's detail: its status and, for a short or error
+    body, the start of it."""
+    body = answer.text(200).strip()
+    if not body:
+        return f"{answer.status}, empty body"
+    short = body if len(body) <= 60 else body[:57] + "..."
+    return f"{answer.status} {short}"
+
+
+# -- invalid tokens ---------------------------------------------------------------------------
+
+
+def _b64url_decode(part: str) -> bytes | None:
+    if not _B64URL.fullmatch(part):
+        return None
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _b64url_encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def jwt_parts(token: str) -> tuple[str, str, str] | None:
+    """The three parts of a JWT with a non-empty signature whose header is a JSON object, or
+    None for anything else (opaque tokens, unsigned JWTs)."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[2]:
+        return None
+    header = _b64url_decode(parts[0])
+    if header is None or _b64url_decode(parts[2]) is None:
+        return None
+    try:
+        decoded = json.loads(header)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (parts[0], parts[1], parts[2]) if isinstance(decoded, dict) else None
+
+
+def flip_signature(token: str) -> str | None:
+    """The JWT with one bit of its signature flipped (the lowest bit of its first byte), or
+    None when the token is not a signed JWT."""
+    parts = jwt_parts(token)
+    if parts is None:
+        return None
+    signature = _b64url_decode(parts[2])
+    assert signature is not None  # jwt_parts checked it
+    if not signature:
+        return None
+    flipped = bytes([signature[0] ^ 1]) + signature[1:]
+    return f"{parts[0]}.{parts[1]}.{_b64url_encode(flipped)}"
+
+
+def same_shape(token: str) -> str:
+    """A random string of the token's shape: each digit, lower- and upper-case letter replaced
+    by a random one of its kind, everything else kept; never the token itself."""
+    kinds = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
+    for _ in range(8):
+        out = "".join(
+            secrets.choice(next((k for k in kinds if c in k), c)) if c.isascii() else c
+            for c in token
+        )
+        if out != token:
+            return out
+    return token + "x"  # a token without letters or digits: only its length can change
+
+
+def invalid_token(token: str) -> tuple[str, bool]:
+    """A token the server must refuse, and whether it is a flipped-signature JWT (which keeps
+    the real header and payload) rather than a random string."""
+    flipped = flip_signature(token)
+    return (flipped, True) if flipped is not None else (same_shape(token), False)
+
+
+# -- mass assignment --------------------------------------------------------------------------
+
+
+def _norm(key: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    # JSON true is not 1: compare types as well as values.
+    return type(a) is type(b) and a == b
+
+
+def holds(data: Any, key: str, value: Any, depth: int = 0) -> bool:
+    """True when `data` (parsed JSON) has `key` (compared without case or separators:
+    is_admin, isAdmin) holding exactly `value`, at any depth."""
+    if depth > 12:
+        return False
+    if isinstance(data, dict):
+        for name, item in data.items():
+            if _norm(str(name)) == _norm(key) and _same_value(item, value):
+                return True
+            if holds(item, key, value, depth + 1):
+                return True
+    elif isinstance(data, list):
+        return any(holds(item, key, value, depth + 1) for item in data[:1000])
+    return False
+
+
+def parse_json(answer: ResponseRecord) -> Any:
+    """The answer's JSON, or None when it is not JSON."""
+    try:
+        return json.loads(answer.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+@dataclass(frozen=True)
+class MassVerdict:
+    """What the read-backs say about the privilege fields sent.
+
+    Attributes:
+        stored: Fields the read-back holds at the sent value, and did not before.
+        already: Fields already at the sent value before the write (inconclusive).
+        echoed: Fields the write answer echoed but the read-back does not hold.
+    """
+
+    stored: tuple[str, ...]
+    already: tuple[str, ...]
+    echoed: tuple[str, ...]
+
+
+def judge_mass_assignment(
+    fields: Mapping[str, Any], before: Any, written: Any, after: Any
+) -> MassVerdict:
+    """Compare the read-backs before and after a write carrying `fields` (all parsed JSON;
+    `written` is the write's own answer, None when it is not JSON)."""
+    stored: list[str] = []
+    already: list[str] = []
+    echoed: list[str] = []
+    for key, value in fields.items():
+        if holds(before, key, value):
+            already.append(key)
+        elif holds(after, key, value):
+            stored.append(key)
+        elif holds(written, key, value):
+            echoed.append(key)
+    return MassVerdict(tuple(stored), tuple(already), tuple(echoed))
+
+
+def shown(fields: Mapping[str, Any], keys: Sequence[str]) -> str:
+    """`key=value` pairs for a detail, values as JSON."""
+    return ", ".join(f"{k}={json.dumps(fields[k])}" for k in keys)

@@ -1,0 +1,137 @@
+"""The access probe's mass-assignment check on one endpoint that opts in (`mass_assignment`).
+
+Three requests, all as the endpoint's identity: the object read back (the `read` endpoint's
+request, or GET on the endpoint's own path), the endpoint's JSON body with the privilege fields
+added, the object read back again. Nothing is written when the first read-back gives no JSON to
+compare with. The write is real: a vulnerable API keeps the privilege it was given.
+"""
+
+from __future__ import annotations
+
+import json
+
+from probe.exchange import Exchange
+from probe.findings import CheckStatus
+from probe.probes.access_judges import describe, judge_mass_assignment, parse_json, shown
+from probe.probes.access_rules import PROBE_ID, RULES
+from probe.probes.base import Found, ProbeContext, RequestSpec
+from probe.scenario.models import Endpoint
+
+_RULE = next(rule for rule in RULES if rule.id == f"{PROBE_ID}.mass-assignment")
+CHECK = "mass-assignment"
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+
+
+def read_request(ctx: ProbeContext, endpoint: Endpoint) -> RequestSpec | str:
+    """The request that reads the object back, or why there is none."""
+    settings = endpoint.mass_assignment
+    assert settings is not None
+    if settings.read is not None:
+        reader = ctx.scenario.endpoint(settings.read)
+        if reader.method != "GET":
+            return f"the read endpoint {reader.label!r} is a {reader.method}, not a GET"
+        return ctx.endpoint_request(reader)
+    spec = ctx.endpoint_request(endpoint)
+    headers = tuple((n, v) for n, v in spec.headers if n.lower() not in _BODY_HEADERS)
+    return RequestSpec("GET", spec.url, headers, None)
+
+
+class MassAssignmentCheck:
+    """The mass-assignment check of one endpoint."""
+
+    def __init__(self, ctx: ProbeContext, endpoint: Endpoint) -> None:
+        self.ctx = ctx
+        self.endpoint = endpoint
+        assert endpoint.mass_assignment is not None
+        self.fields = endpoint.mass_assignment.fields
+
+    def _check(self, status: CheckStatus, detail: str) -> None:
+        self.ctx.check(PROBE_ID, CHECK, self.endpoint, status, detail)
+
+    async def _send(self, spec: RequestSpec, purpose: str) -> Exchange:
+        return await self.ctx.send(
+            spec,
+            probe=PROBE_ID,
+            purpose=f"mass-assignment:{purpose}",
+            endpoint=self.endpoint,
+            identity=self.endpoint.identity,
+        )
+
+    async def _read(self, spec: RequestSpec, purpose: str) -> tuple[Exchange, object] | None:
+        """A read-back and its JSON; None (and the check error) when it has none."""
+        exchange = await self._send(spec, purpose)
+        response = exchange.response
+        if response is None:
+            self._check(CheckStatus.error, f"{purpose}: request failed ({exchange.error})")
+            return None
+        data = parse_json(response) if 200 <= response.status < 300 else None
+        if data is None:
+            said = (
+                f"{purpose} answered {describe(response)}: no JSON object to compare (set "
+                "mass_assignment.read to the endpoint that reads the object)"
+            )
+            self._check(CheckStatus.error, said)
+            return None
+        return exchange, data
+
+    async def run(self) -> None:
+        """Read, write with the fields added, read again; judge."""
+        reader = read_request(self.ctx, self.endpoint)
+        if isinstance(reader, str):
+            self._check(CheckStatus.error, reader)
+            return
+        before = await self._read(reader, "read-before")
+        if before is None:
+            return
+        assert isinstance(self.endpoint.json_body, dict)  # the scenario model checks it
+        body = {**self.endpoint.json_body, **self.fields}
+        spec = self.ctx.endpoint_request(
+            self.endpoint, content=json.dumps(body).encode(), content_type="application/json"
+        )
+        write = await self._send(spec, "write")
+        if write.response is None:
+            self._check(CheckStatus.error, f"write: request failed ({write.error})")
+            return
+        if write.response.status >= 300:
+            said = f"the write with {shown(self.fields, list(self.fields))} was refused "
+            self._check(CheckStatus.passed, said + f"({describe(write.response)})")
+            return
+        after = await self._read(reader, "read-after")
+        if after is None:
+            return
+        self._judge(before, write, after)
+
+    def _judge(
+        self, before: tuple[Exchange, object], write: Exchange, after: tuple[Exchange, object]
+    ) -> None:
+        assert write.response is not None
+        written = parse_json(write.response)
+        verdict = judge_mass_assignment(self.fields, before[1], written, after[1])
+        echo = ""
+        if verdict.echoed:
+            echo = (
+                f"; the write answer echoed {shown(self.fields, verdict.echoed)}, but the "
+                "read-back does not hold it: not stored (many APIs echo their input)"
+            )
+        if verdict.stored:
+            detail = (
+                f"{self.endpoint.method} {self.endpoint.rendered_path} stored "
+                f"{shown(self.fields, verdict.stored)} from the request body: the read-back "
+                "holds it, and did not before"
+            )
+            self._check(CheckStatus.failed, detail)
+            notes = {0: "the write, with the fields added", 1: "read back after", 2: "before"}
+            exchanges = [write, after[0], before[0]]
+            self.ctx.report(
+                PROBE_ID,
+                Found(_RULE, detail, exchanges, endpoint=self.endpoint.label, notes=notes),
+            )
+        elif verdict.already:
+            said = (
+                f"inconclusive: the read-back already held {shown(self.fields, verdict.already)} "
+                "before the write"
+            )
+            self._check(CheckStatus.error, said + echo)
+        else:
+            said = f"the read-back holds none of {shown(self.fields, list(self.fields))}"
+            self._check(CheckStatus.passed, said + echo)

@@ -1,0 +1,148 @@
+"""The rules of the access probe: what each one judges, how bad it is, and how to fix it.
+
+Reading data without credentials, another user's object, or an admin function without the role
+is high; so is a privilege field the API stores from a client's body. A login that tells an
+unknown user from a wrong password (by status, body or a consistent timing gap) is medium.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from probe.findings import Rule, Severity
+from probe.probes.base import make_rule
+
+PROBE_ID = "access"
+#: Endpoints tagged so are meant for everyone: not replayed without credentials.
+PUBLIC_TAG = "public"
+#: The role tag of identities, and the tag of endpoints only that role may use.
+ADMIN_TAG = "admin"
+#: Endpoints tagged so are logins: the user-enumeration check compares their answers.
+LOGIN_TAG = "login"
+
+_EQUIVALENT = (
+    " Equivalent means: a 2xx answer that is not a refusal (no error object, no empty body, no "
+    "short denial text) and whose status class and body match the reference answer once the "
+    "volatile parts are left out (values that changed between two samples of the reference, "
+    "times, ids and nonces)."
+)
+
+
+def _rule(name: str, **fields: Any) -> Rule:
+    return make_rule(PROBE_ID, name, **fields)
+
+
+RULES = (
+    _rule(
+        "unauthenticated",
+        title="Endpoint answers without valid credentials",
+        severity=Severity.high,
+        owasp="A07:2021",
+        owasp_api="API2:2023",
+        cwe=306,
+        description=(
+            "Every endpoint with an `identity` (not tagged `public`, never DELETE) is sent "
+            "without credentials, and with an invalid token in the identity's header (a JWT "
+            "with one signature bit flipped, otherwise a random string of the same shape). "
+            "Either answer equivalent to the identity's own answer, learnt from two "
+            "authenticated samples, is reported: anyone can call what needs a login. When "
+            "the identity itself is refused, the check is error, never pass." + _EQUIVALENT
+        ),
+        remediation=(
+            "Require and verify credentials on every endpoint that is not public (deny by "
+            "default in the framework's middleware, not per route)."
+        ),
+    ),
+    _rule(
+        "bola",
+        title="One user reads another user's object (BOLA)",
+        severity=Severity.high,
+        owasp="A01:2021",
+        owasp_api="API1:2023",
+        cwe=639,
+        description=(
+            "Every endpoint with an `owner` gets the owner's answer learnt from two samples "
+            "(the reference), then is sent once as each other identity with working "
+            "credentials and without the `admin` tag (an admin reading others' objects is by "
+            "design). An answer equivalent to "
+            "the owner's is reported with both bodies; a 403, a 404 or any other refusal, or "
+            "an answer holding other data (the caller's own object), is a pass. Not tried "
+            "where anonymous callers already get the answer (reported as unauthenticated)."
+            + _EQUIVALENT
+        ),
+        remediation=(
+            "Check on every request that the object belongs to the caller (or that the "
+            "caller may see it), from the server-side session, never from an id the client "
+            "sends."
+        ),
+    ),
+    _rule(
+        "function-level",
+        title="Admin function open to users without the admin role",
+        severity=Severity.high,
+        owasp="A01:2021",
+        owasp_api="API5:2023",
+        cwe=285,
+        description=(
+            "Every endpoint tagged `admin` gets its own identity's answer learnt from two "
+            "samples (that identity should carry the `admin` tag; the check says when it does "
+            "not), then is sent once as each identity without the `admin` tag. An answer "
+            "equivalent to the admin's is reported. Not tried where anonymous callers already "
+            "get the answer (reported as unauthenticated)." + _EQUIVALENT
+        ),
+        remediation=(
+            "Check the caller's role on every administrative route (deny by default, one "
+            "authorisation layer for the whole admin area)."
+        ),
+    ),
+    _rule(
+        "user-enumeration",
+        title="Login tells whether a user exists",
+        severity=Severity.medium,
+        owasp="A07:2021",
+        owasp_api="API2:2023",
+        cwe=204,
+        description=(
+            "On endpoints tagged `login`, the endpoint's own user with a wrong password (made "
+            "up per scan; the real password is never sent) is compared with an unknown user "
+            "with the same wrong password, two of each. A status that differs, "
+            "or bodies that differ once volatile parts and the echoed user name are left out "
+            "(each side learnt from its two samples), is reported. When they do not differ, "
+            "`timing_samples` more tries per side follow, and the answer times of all tries are "
+            "compared with the slowest of each side set aside: a consistent gap (CWE-208) is "
+            "reported when every answer of one side is slower than every answer of the "
+            "other, and the gap between the sides is at least 50 ms and at least twice the "
+            "spread within either side; with `timing_samples` under 5 no timing verdict is "
+            "made. Tries go in pairs, each side first in turn (a load balancer taking two "
+            "servers in turn cannot sort them). At most 2 + `timing_samples` wrong passwords "
+            "go to the real user, and the probe stops at the first 423, 429 or "
+            "answer that speaks of a lockout, a rate limit or attempts left."
+        ),
+        remediation=(
+            "Answer every failed login the same way (one status, one message) and make the "
+            "unknown-user path do the same work (hash a dummy password), so neither the "
+            "answer nor its time tells the cases apart."
+        ),
+    ),
+    _rule(
+        "mass-assignment",
+        title="Privilege field accepted from the request body (mass assignment)",
+        severity=Severity.high,
+        owasp="A01:2021",
+        owasp_api="API3:2023",
+        cwe=915,
+        description=(
+            "Opt-in per endpoint (`mass_assignment`): the object is read back (the `read` "
+            "endpoint, or GET on the same path, as the endpoint's identity), the endpoint's "
+            "JSON body is sent with the privilege fields added, and the object is read back "
+            "again. A field that now holds the value sent, and did not before (matched by key "
+            "at any depth of the read-back JSON), is reported. A write answer that only "
+            "echoes the field is not enough (many APIs echo their input); a field already at "
+            "that value before makes the check error (inconclusive)."
+        ),
+        remediation=(
+            "Bind request bodies to an explicit list of fields the caller may set (a DTO or "
+            "schema per operation); never copy a body onto the stored object as a whole."
+        ),
+    ),
+)
