@@ -34,12 +34,16 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["status"] == "complete"
     probes = {f["probe"] for f in report["findings"]}
-    assert {"headers", "errors", "https", "rate_limit"} <= probes
+    assert {"headers", "errors", "https", "rate_limit", "jwt", "access"} <= probes
     rules = {f["rule"] for f in report["findings"]}
     assert "errors.stack-trace" in rules or "errors.sql-error" in rules
     # The cleartext twin and the unlimited login.
     assert {"https.cleartext-served", "https.credentials-over-http"} <= rules
     assert "rate_limit.not-enforced" in rules
+    # The tutorial-default signing key; bob reading alice's order and the admin list; the
+    # login telling unknown users apart.
+    assert "jwt.weak-secret" in rules
+    assert {"access.bola", "access.function-level", "access.user-enumeration"} <= rules
     # The burst is on the record, request by request, valid against the published schema.
     jsonschema.validate(report, published_schema())
     (burst,) = report["bursts"]
@@ -57,5 +61,6 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     text = (tmp_path / "latest.json").read_text() + (tmp_path / "latest.html").read_text()
     assert "alice-pass-123" not in text
     assert "bob-pass-456" not in text
-    # Nor the tokens the demo's login issued during the burst (live credentials).
+    # Nor the tokens the demo's login issued during the burst (live credentials), nor any token
+    # forged from alice's or minted with the guessed key (they would be valid credentials).
     assert "eyJ" not in text

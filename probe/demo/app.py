@@ -6,12 +6,16 @@ stack traces, SQL errors, a `.env` file and password hashes on purpose.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 import traceback
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -47,12 +51,21 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return JSONResponse(data, status_code=status, headers={**_BANNER, **(headers or {})})
 
 
+@contextlib.contextmanager
+def _short_key_allowed() -> Iterator[None]:
+    """PyJWT warns that the demo's key is short: it is weak on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        yield
+
+
 def _user(request: Request) -> dict[str, Any] | None:
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
         return None
     try:
-        claims = jwt.decode(auth[7:], DEMO_SECRET, algorithms=["HS256"])
+        with _short_key_allowed():
+            claims = jwt.decode(auth[7:], DEMO_SECRET, algorithms=["HS256"])
     except jwt.PyJWTError:
         return None
     return next((u for u in USERS.values() if u["id"] == claims.get("uid")), None)
@@ -79,7 +92,8 @@ async def login(request: Request) -> Response:
     if user["password"] != data.get("password"):
         return _json({"error": "wrong password"}, 401)
     now = int(time.time())
-    token = jwt.encode({"uid": user["id"], "iat": now, "exp": now + 600}, DEMO_SECRET)
+    with _short_key_allowed():
+        token = jwt.encode({"uid": user["id"], "iat": now, "exp": now + 600}, DEMO_SECRET)
     response = _json({"access_token": token, "token_type": "bearer"})
     # Session cookie without HttpOnly or SameSite.
     response.set_cookie("session", token[-16:], httponly=False, samesite=None)

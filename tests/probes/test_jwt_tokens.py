@@ -16,20 +16,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from probe.probes.jwt_keys import (
+    PublicKey,
+    header_forgeries,
+    is_asymmetric,
+    key_confusion_forgeries,
+    public_keys_from_jwks,
+)
 from probe.probes.jwt_tokens import (
     DAY,
     Jwt,
-    PublicKey,
     b64url,
     b64url_decode,
     encode_json,
     flip_signature_bit,
-    header_forgeries,
-    is_asymmetric,
-    key_confusion_forgeries,
     mint,
     parse,
-    public_keys_from_jwks,
     sign_hmac,
     signature_forgeries,
 )

@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from probe.scenario import LoadedScenario, load_scenario, scenario_json_schema
-from probe.scenario.models import JwtConfig
+from probe.scenario.models import AccessConfig, JwtConfig
 
 EXAMPLE = Path(__file__).parents[2] / "scenarios" / "example-staging.yaml"
 EXAMPLE_VARIABLES = {
@@ -52,13 +52,20 @@ def test_example_scenario_loads_every_key_when_its_variables_are_given() -> None
     assert bob.login.json_body == {"email": "bob@example.com", "password": "bob-password-value"}
     assert (bob.login.method, bob.login.path) == ("POST", "/auth/login")
     assert (bob.login.token_path, bob.login.refresh_path) == ("access_token", "refresh_token")
-    assert (bob.header, bob.scheme) == ("Authorization", "Bearer")
-    order, login = scn.endpoints
+    assert (bob.header, bob.scheme, bob.tags) == ("Authorization", "Bearer", ["admin"])
+    assert bob.login.refresh is not None
+    assert (bob.login.refresh.path, bob.login.refresh.field) == ("/auth/refresh", "refresh_token")
+    order, login, users, update, profile = scn.endpoints
     assert (order.label, order.method, order.rendered_path) == ("get-order", "GET", "/orders/1001")
     assert order.query == {"expand": "items"}
     assert (order.identity, order.owner, order.inject) == ("alice", "alice", ["id", "expand"])
     assert (order.burst, order.expect_limit, order.tags) == (None, None, ["orders"])
-    assert (login.method, login.burst, login.expect_limit, login.tags) == ("POST", 50, 10, ["auth"])
+    assert (login.method, login.burst, login.expect_limit) == ("POST", 50, 10)
+    assert login.tags == ["auth", "login"]
+    assert (users.identity, users.tags) == ("bob", ["admin"])
+    assert update.mass_assignment is not None
+    assert update.mass_assignment.read == profile.label == "get-profile"
+    assert update.mass_assignment.fields == {"admin": True, "is_admin": True, "role": "admin"}
     assert set(scn.probes.enabled()) == {
         "headers", "https", "rate_limit", "jwt", "errors", "injection", "access"
     }  # fmt: skip
@@ -71,6 +78,11 @@ def test_example_scenario_loads_every_key_when_its_variables_are_given() -> None
         120,
     )
     assert (jwt.expired_token, jwt.secret) == ("old-token-value", "jwt-secret-value")
+    assert (jwt.jwks_url, jwt.weak_secrets) == ("/.well-known/jwks.json", True)
+    access = scn.probes.access
+    assert isinstance(access, AccessConfig)
+    assert (access.user_field, access.password_field) == ("email", "password")
+    assert (access.unknown_user, access.timing_samples) == ("nobody@example.com", 5)
 
 
 def test_loaded_scenario_carries_path_hash_and_secrets() -> None:

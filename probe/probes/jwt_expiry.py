@@ -1,0 +1,346 @@
+"""The jwt probe's expiry tests, three ways, each its own check at the endpoint:
+
+- `expiry-replay`: the scenario's `expired_token`, sent once;
+- `expiry-wait`: when the identity's tokens expire within `wait_for_expiry` seconds, two
+  fresh logins (one token used once while valid, one never used before its `exp`: a server
+  may cache a token's verdict from its first use), or the identity's own token when it has
+  no login; a wait until past `exp`, then replays 1, 2, 4, 8 ... 301 s past it while the
+  wait lasts, each token until it is refused;
+- `expiry-minted`: with a known secret, a control token minted with a later `exp` (it must be
+  accepted), then one whose `exp` lies three hours in the past.
+
+Time past `exp` is counted by the server's clock when its Date header shows a skew. The
+figures become verdicts in `jwt_judges.judge_past_exp`; one finding per rule at the
+endpoint lists every way that showed it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import anyio
+
+from probe.exchange import Exchange
+from probe.findings import CheckStatus
+from probe.probes.jwt_forged import mint_later
+from probe.probes.jwt_judges import (
+    ExpiryVerdict,
+    duration,
+    expires_in,
+    judge_past_exp,
+    lifetime,
+    poll_offsets,
+)
+from probe.probes.jwt_rules import PROBE_ID
+from probe.probes.jwt_session import Session
+from probe.probes.jwt_tokens import Jwt, mint, parse
+
+#: How far in the past the minted token's `exp` lies.
+MINTED_PAST = 3 * 3600
+_RANK = {None: 0, "long-expiry-leeway": 1, "expired-accepted": 2}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An expiry test whose verdict fired.
+
+    Attributes:
+        way: Which test ("the scenario's expired_token", "waited out", ...).
+        verdict: Its verdict.
+        exchange: The replay that was accepted.
+        reproduce: A command that reproduces it, when the curl line cannot (a minted token).
+    """
+
+    way: str
+    verdict: ExpiryVerdict
+    exchange: Exchange
+    reproduce: str | None = None
+
+
+@dataclass
+class ExpiryFindings:
+    """The expiry verdicts that fire, gathered so each rule gives one finding."""
+
+    items: list[Shown] = field(default_factory=list)
+
+    def add(self, shown: Shown) -> None:
+        """Keep a verdict that fired."""
+        if shown.verdict.rule is not None:
+            self.items.append(shown)
+
+    def report(self, session: Session) -> None:
+        """One finding per rule: every way that showed it, the longest time past exp first."""
+        for rule in ("expired-accepted", "long-expiry-leeway"):
+            mine = [item for item in self.items if item.verdict.rule == rule]
+            if not mine:
+                continue
+            mine.sort(key=lambda item: -(item.verdict.past or 0))
+            detail = "; ".join(f"{item.way}: {item.verdict.detail}" for item in mine)
+            identity = session.subject.identity
+            said = f"an expired token of {identity} was accepted like the valid token. {detail}"
+            notes = [f"{item.way}: answered like the valid token" for item in mine]
+            exchanges = [item.exchange for item in mine]
+            session.found(rule, said, exchanges, reproduce=mine[0].reproduce, notes=notes)
+
+
+# -- the scenario's expired token ---------------------------------------------------------------
+
+
+async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
+    """Send `expired_token` once."""
+    raw = session.subject.config.expired_token
+    if raw is None:
+        why = "no expired_token in the scenario (probes.jwt.expired_token)"
+        session.check("expiry-replay", CheckStatus.skipped, why)
+        return
+    session.ctx.keep_secret(raw, f"{session.subject.identity}_expired_token")
+    token = parse(raw)
+    left = expires_in(token, time.time() + session.skew) if token is not None else None
+    if left is not None and left > 0:
+        why = f"expired_token is not expired yet (its exp is {duration(left)} away): not sent"
+        session.check("expiry-replay", CheckStatus.error, why)
+        return
+    sent = session.sent(
+        "expired-token", "the scenario's expired_token", await session.send(raw, "expiry-replay")
+    )
+    accepted, exchange = sent.trial.accepted, sent.exchange
+    if accepted is None:
+        session.check("expiry-replay", CheckStatus.error, f"no verdict ({sent.trial.error})")
+        return
+    if left is None:
+        verdict = _opaque(accepted)
+    else:
+        past = -left
+        verdict = judge_past_exp(past if accepted else None, None if accepted else past)
+    session.check("expiry-replay", verdict.status, f"expired_token: {verdict.detail}")
+    findings.add(Shown("the scenario's expired_token", verdict, exchange))
+
+
+def _opaque(accepted: bool) -> ExpiryVerdict:
+    """An expired_token whose exp cannot be read: the scenario says it is expired."""
+    if not accepted:
+        return ExpiryVerdict(CheckStatus.passed, "refused (its exp cannot be read)")
+    said = "accepted (its exp cannot be read; the scenario says it is expired)"
+    return ExpiryVerdict(CheckStatus.failed, said, "expired-accepted", None)
+
+
+# -- a token minted with a known secret ---------------------------------------------------------
+
+
+async def minted_expired(
+    session: Session, secret: str | None, why: str, findings: ExpiryFindings
+) -> None:
+    """A token minted with `secret` and `exp` three hours ago, after a control minted with a
+    later exp that must be accepted; skipped, saying `why`, without a secret."""
+    token = session.subject.token
+    if secret is None:
+        session.check("expiry-minted", CheckStatus.skipped, why)
+        return
+    control, _, _ = await mint_later(session, secret, "expiry-control")
+    if not control.trial.accepted:
+        answer = control.trial.status if control.trial.status is not None else control.trial.error
+        why = (
+            f"a token minted with the secret and a later exp was not accepted ({answer}): the "
+            "secret may not be the signing key; nothing to compare the expired one with"
+        )
+        session.check("expiry-minted", CheckStatus.error, why)
+        return
+    claims = _expired_claims(token, time.time() + session.skew)
+    minted = mint(token, secret, claims=claims)
+    session.register(minted, "expired_minted", holds_secret=True)
+    how = f"minted with exp {duration(MINTED_PAST)} ago"
+    sent = await session.trial("expired-minted", minted, how, "expiry-minted")
+    if sent.trial.accepted is None:
+        session.check("expiry-minted", CheckStatus.error, f"no verdict ({sent.trial.error})")
+        return
+    verdict = (
+        judge_past_exp(MINTED_PAST, None)
+        if sent.trial.accepted
+        else judge_past_exp(None, MINTED_PAST)
+    )
+    session.check("expiry-minted", verdict.status, f"a token {how}: {verdict.detail}")
+    spec = session.request(minted)
+    reproduce = session.mint_command(spec, claims, secret, -MINTED_PAST) if secret else None
+    findings.add(Shown(f"a token {how}", verdict, sent.exchange, reproduce))
+
+
+def _expired_claims(token: Jwt, now: float) -> dict[str, object]:
+    """The token's claims with `exp` three hours ago, `iat` and `nbf` moved with it."""
+    exp = int(now) - MINTED_PAST
+    claims: dict[str, object] = {**token.claims, "exp": exp}
+    life = lifetime(token)
+    if "iat" in claims:
+        claims["iat"] = exp - int(life if life is not None else 3600)
+    if "nbf" in claims:
+        claims["nbf"] = claims.get("iat", exp - 3600)
+    return claims
+
+
+# -- waiting a real token out -------------------------------------------------------------------
+
+
+@dataclass
+class Watched:
+    """A real token replayed past its exp.
+
+    Attributes:
+        label: What it is, for the report.
+        raw: The token.
+        exp: Its exp (Unix time).
+        accepted: Latest time past exp it was accepted (seconds), if it was.
+        refused: First time past exp it was refused, if it was.
+        exchange: The latest replay that was accepted.
+    """
+
+    label: str
+    raw: str
+    exp: float
+    accepted: float | None = None
+    refused: float | None = None
+    exchange: Exchange | None = None
+
+
+async def wait_out(session: Session, findings: ExpiryFindings) -> None:
+    """Wait for real tokens to expire, then replay them at growing intervals."""
+    budget = session.subject.config.wait_for_expiry
+    token = session.subject.token
+    start = time.time()
+    left = expires_in(token, start + session.skew)
+    has_login = _has_login(session)
+    if budget == 0:
+        session.check("expiry-wait", CheckStatus.skipped, "wait_for_expiry is 0: no wait")
+        return
+    if left is None:
+        session.check("expiry-wait", CheckStatus.skipped, "the token has no exp to wait for")
+        return
+    life = (lifetime(token) or left) if has_login else left
+    if not poll_offsets(budget - life):
+        why = (
+            f"{session.subject.identity}'s token lives {duration(life)}, longer than "
+            f"wait_for_expiry ({budget} s): not waited out"
+        )
+        session.check("expiry-wait", CheckStatus.skipped, why)
+        return
+    watched = await _tokens(session, has_login)
+    if watched is None:
+        return
+    if not await _poll(session, watched, start + budget):
+        why = "the tokens expired too close to the end of wait_for_expiry to replay them"
+        session.check("expiry-wait", CheckStatus.error, why)
+        return
+    _judge_wait(session, watched, findings)
+
+
+def _has_login(session: Session) -> bool:
+    identity = session.ctx.scenario.identities.get(session.subject.identity)
+    return identity is not None and identity.login is not None
+
+
+async def _tokens(session: Session, has_login: bool) -> list[Watched] | None:
+    """The tokens to wait out: two fresh ones (the first used once now), or the identity's
+    own when it has no login; None (and an `error` check) when that fails."""
+    if not has_login:
+        own = session.subject.token
+        when = float(own.claims["exp"])
+        return [Watched("the identity's token (used while valid)", own.raw, when)]
+    used = await _fresh(session, ())
+    if used is None:
+        return None
+    answer = await session.send(used.raw, "expiry-wait-valid")
+    if not session.accepted(answer):
+        said = answer.response.status if answer.response is not None else answer.error
+        why = f"a fresh token was not accepted while valid ({said}): nothing to wait for"
+        session.check("expiry-wait", CheckStatus.error, why)
+        return None
+    unused = await _fresh(session, (used.raw, session.subject.creds.token))
+    if unused is None:
+        return None
+    if unused.raw in (used.raw, session.subject.creds.token):
+        used.label += " (the server issued no other token to wait out unused)"
+        return [used]
+    return [used, unused]
+
+
+async def _fresh(session: Session, sent: tuple[str, ...]) -> Watched | None:
+    """A fresh login's token, other than the tokens already `sent` when the server allows:
+    tokens issued within one second are often identical, so it waits a second and tries
+    again (twice at most)."""
+    label = "a fresh token never used before exp" if sent else "a fresh token used while valid"
+    watched = None
+    for attempt in range(3):
+        if attempt:
+            await anyio.sleep(1.1)
+        creds = await session.ctx.fresh_login(
+            session.subject.identity, probe=PROBE_ID, purpose="expiry-wait"
+        )
+        token = parse(creds.token) if creds is not None else None
+        exp = token.claims.get("exp") if token is not None else None
+        if token is None or not isinstance(exp, int | float):
+            why = "a fresh login gave no token with an exp" if creds else "a fresh login failed"
+            session.check("expiry-wait", CheckStatus.error, why)
+            return None
+        watched = Watched(label, token.raw, float(exp))
+        if token.raw not in sent:
+            break
+    return watched
+
+
+async def _poll(session: Session, watched: list[Watched], deadline: float) -> bool:
+    """Replay each token at its own times past exp until it is refused, or the wait is
+    spent; False when no replay fits before the deadline."""
+    skew, now = session.skew, time.time()
+    schedule = []
+    for index, token in enumerate(watched):
+        times = [token.exp - skew + o for o in poll_offsets(deadline - (token.exp - skew))]
+        # A token already long expired (a bare token) is replayed once now, not at every
+        # offset it has already passed.
+        behind = [when for when in times if when < now]
+        schedule += [(when, index) for when in behind[-1:] + [t for t in times if t >= now]]
+    schedule.sort()
+    if not schedule:
+        return False
+    last = max(poll_offsets(deadline - (min(w.exp for w in watched) - skew)))
+    session.ctx.notice(
+        f"jwt: waiting {max(schedule[0][0] - time.time(), 0):.0f} s for "
+        f"{session.subject.identity}'s token to expire, then replaying it up to {last} s "
+        "past exp"
+    )
+    for when, index in schedule:
+        token = watched[index]
+        if token.refused is not None:
+            continue
+        await anyio.sleep(max(0.0, when - time.time()))
+        await _replay(session, token)
+        if all(w.refused is not None for w in watched):
+            break
+    return True
+
+
+async def _replay(session: Session, token: Watched) -> None:
+    # Counted from when the request leaves: the server judges exp as it arrives.
+    past = time.time() + session.skew - token.exp
+    exchange = await session.send(token.raw, "expiry-wait-replay")
+    verdict = session.accepted(exchange)
+    if verdict:
+        token.accepted = past
+        token.exchange = exchange
+    elif verdict is False:
+        token.refused = past
+
+
+def _judge_wait(session: Session, watched: list[Watched], findings: ExpiryFindings) -> None:
+    verdicts = [
+        (w, judge_past_exp(w.accepted, w.refused, still_accepted=w.refused is None))
+        for w in watched
+    ]
+    verdicts.sort(key=lambda item: (_RANK[item[1].rule], item[1].past or 0), reverse=True)
+    worst_token, worst = verdicts[0]
+    detail = "; ".join(f"{w.label}: {v.detail}" for w, v in verdicts)
+    status = worst.status
+    if status is CheckStatus.passed and any(v.status is CheckStatus.error for _, v in verdicts):
+        status = CheckStatus.error
+    session.check("expiry-wait", status, f"waited out: {detail}")
+    if worst.rule is not None and worst_token.exchange is not None:
+        shown = ExpiryVerdict(worst.status, detail, worst.rule, worst.past)
+        findings.add(Shown("waited out", shown, worst_token.exchange))
