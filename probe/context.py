@@ -236,7 +236,7 @@ class ScanContext:
             check=check,
             endpoint=_label(endpoint),
             status=status,
-            detail=self.redactor.text(detail),
+            detail=self.redactor.detail(detail),
         )
         self._checks.append(result)
         self._events(CheckDone(result))
@@ -278,7 +278,7 @@ class ScanContext:
             endpoint=found.endpoint,
             affected=[self.redactor.text(a) for a in found.affected],
             parameter=self.redactor.text(found.parameter) if found.parameter else None,
-            detail=self.redactor.text(found.detail),
+            detail=self.redactor.detail(found.detail),
             evidence=evidence,
             reproduce=reproduce,
             remediation=rule.remediation,
@@ -441,6 +441,14 @@ class ScanContext:
                 self.redactor.add(value, f"cookie_{name.strip()}")
 
 
+def _token_like(value: str) -> bool:
+    """A value that can be a credential: no spaces, and not a word or a sentence (a message
+    such as "A valid token is required" under a `token` key is no token)."""
+    if any(c.isspace() for c in value):
+        return False
+    return any(c.isdigit() for c in value) or len(value) >= 32
+
+
 def _token_values(data: Any, depth: int = 0) -> list[tuple[str, str]]:
     """(key, value) of string values under token-like keys, up to four levels deep."""
     found: list[tuple[str, str]] = []
@@ -450,7 +458,8 @@ def _token_values(data: Any, depth: int = 0) -> list[tuple[str, str]]:
         for key, value in data.items():
             name = re.sub(r"[^a-z0-9]", "", str(key).lower())
             if isinstance(value, str) and (name in _TOKEN_KEYS or name.endswith("token")):
-                found.append((name, value))
+                if _token_like(value):
+                    found.append((name, value))
             elif isinstance(value, dict | list):
                 found += _token_values(value, depth + 1)
     elif isinstance(data, list):

@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from probe import __version__
+from probe.compare import is_refusal
 from probe.context import ENGINE, ScanContext
 from probe.errors import ScanAbort
 from probe.events import (
@@ -42,6 +43,7 @@ from probe.report import (
     ScenarioInfo,
     TargetInfo,
     ToolInfo,
+    probe_verdicts,
     summarise,
 )
 from probe.scenario.models import Endpoint, Scenario
@@ -254,11 +256,16 @@ class Scan(ScanContext):
 
     def _first_auth_health(self, name: str, endpoint: Endpoint, exchange: Exchange) -> None:
         response = exchange.response
-        if response is not None and response.status in (401, 403):
+        refused = response is not None and response.status in (401, 403)
+        if response is not None and 200 <= response.status < 300 and is_refusal(response):
+            # An error object answered 200 ({"code": 401, ...}) refuses just the same.
+            refused = True
+        if response is not None and refused:
             message = (
-                f"identity {name!r} was refused ({response.status}) on its first authenticated "
-                f"request ({endpoint.label}): its endpoints were probed without working "
-                "credentials"
+                f"identity {name!r} was refused ({response.status}"
+                f"{' with an error body' if response.status < 300 else ''}) on its first "
+                f"authenticated request ({endpoint.label}): its endpoints were probed without "
+                "working credentials"
             )
             self.warnings.append(message)
             self.notice(message)
@@ -370,8 +377,8 @@ class Scan(ScanContext):
                 f"{self.scenario.settings.max_requests}) ran out: {spent} request(s) or "
                 "burst(s) were not sent and the checks that needed them are error"
             )
-        verdicts = sum(c.status in (CheckStatus.passed, CheckStatus.failed) for c in self._checks)
-        if self._checks and not verdicts:
+        probed = any(c.probe != ENGINE for c in self._checks)
+        if probed and not probe_verdicts(self._checks):
             self.warnings.append(
                 "no check reached a verdict (every one is error or skipped): this scan tested "
                 "nothing; see the checks for why"

@@ -33,6 +33,29 @@ def first_header(lines: HeaderLines, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class RequestSpec:
+    """A request a probe wants sent; the engine adds identity, scan headers and limits.
+
+    Attributes:
+        method: HTTP method.
+        url: Absolute URL.
+        headers: Extra header lines, in order (repeats allowed).
+        content: Raw body bytes, or None.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+
+    def with_headers(self, *lines: tuple[str, str]) -> RequestSpec:
+        """A copy with header lines added (a line with the same name replaces the old one)."""
+        names = {name.lower() for name, _ in lines}
+        kept = tuple((n, v) for n, v in self.headers if n.lower() not in names)
+        return RequestSpec(self.method, self.url, kept + tuple(lines), self.content)
+
+
+@dataclass(frozen=True)
 class RequestRecord:
     """The request as sent.
 

@@ -20,8 +20,7 @@ from urllib.parse import urlencode
 import anyio
 import jwt
 
-from probe.exchange import Exchange
-from probe.probes.base import RequestSpec
+from probe.exchange import Exchange, RequestSpec
 from probe.redact import Redactor
 from probe.scenario.models import Identity, Login
 

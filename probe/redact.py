@@ -37,6 +37,13 @@ _LOGGED_LINE = re.compile(
     r"^([ \t]*(?:" + _NAMES + r")[ \t]*:[ \t]*).+$", re.IGNORECASE | re.MULTILINE
 )
 _FORMATTER = logging.Formatter()
+# A run of token characters that stops at an ellipsis or a closing quote, or starts after an
+# ellipsis: where a probe cut a quoted value short. At least _MIN_CUT_RUN long to be judged.
+_CUT_RUN = re.compile(
+    r"[A-Za-z0-9+/=_\-.~%]+(?=\.\.\.|…|['\"]?$)"
+    r"|(?:(?<=\.\.\.)|(?<=…))[A-Za-z0-9+/=_\-.~%]+"
+)
+_MIN_CUT_RUN = 8
 
 
 def _forms(value: str) -> list[str]:
@@ -106,6 +113,22 @@ class Redactor:
         for secret, name in self._secrets.items():
             out = _mask_cut_secret(out, secret, "${" + name + "}")
         return out
+
+    def detail(self, value: str) -> str:
+        """`text` for prose that may quote cut pieces of answers: a secret cut short by an
+        ellipsis ("...", "…") or by the end of a quote is masked too, wherever it stands."""
+        out = self.text(value)
+        if not self._secrets:
+            return out
+        return _CUT_RUN.sub(lambda m: self._masked_run(m.group(0)), out)
+
+    def _masked_run(self, run: str) -> str:
+        if len(run) < _MIN_CUT_RUN:
+            return run
+        for secret, name in self._secrets.items():
+            if len(secret) > len(run) and (secret.startswith(run) or secret.endswith(run)):
+                return "${" + name + "}"
+        return run
 
     def header(self, name: str, value: str) -> str:
         """A header value fit for a report."""

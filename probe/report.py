@@ -79,6 +79,13 @@ class Report(BaseModel):
     )
 
 
+def probe_verdicts(checks: list[CheckResult]) -> int:
+    """Checks of the probes (not the engine's own logins and health checks) that passed or
+    failed: none means the scan tested nothing."""
+    judged = (CheckStatus.passed, CheckStatus.failed)
+    return sum(1 for c in checks if c.status in judged and c.probe != "engine")
+
+
 def summarise(
     checks: list[CheckResult], findings: list[Finding], requests: int, refused: int
 ) -> Summary:

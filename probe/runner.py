@@ -19,10 +19,10 @@ from probe.context import endpoint_url
 from probe.engine import Scan
 from probe.errors import ScanAbort, UsageError
 from probe.events import EventSink
-from probe.findings import CheckStatus, Severity
+from probe.findings import Severity
 from probe.probes import REGISTRY
 from probe.redact import RedactingFilter, Redactor
-from probe.report import Report, ScanStatus
+from probe.report import Report, ScanStatus, probe_verdicts
 from probe.reports import write_reports
 from probe.scenario.loader import LoadedScenario
 from probe.scenario.models import Scenario
@@ -157,13 +157,13 @@ def execute(
 
 
 def exit_code(report: Report, fail_on: Severity) -> int:
-    """130 when interrupted; 1 on a finding at or above `fail_on`; 3 when no check reached a
-    verdict (every one in error or skipped: the scan tested nothing); else 0."""
+    """130 when interrupted; 1 on a finding at or above `fail_on`; 3 when no probe's check
+    reached a verdict (every one in error or skipped: the scan tested nothing; the engine's
+    login checks do not count); else 0."""
     if report.status is ScanStatus.interrupted:
         return EXIT_INTERRUPTED
     if any(f.severity.rank >= fail_on.rank for f in report.findings):
         return EXIT_FINDINGS
-    checks = report.summary.checks
-    if checks[CheckStatus.passed] + checks[CheckStatus.failed] == 0:
+    if not probe_verdicts(report.checks):
         return EXIT_NOT_RUN
     return EXIT_OK

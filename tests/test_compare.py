@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import json
+from secrets import token_hex, token_urlsafe
 from typing import Any
 
-from probe.compare import Reference, differing_excerpt, flatten, is_refusal, same_answers
+import pytest
+
+from probe.compare import (
+    Reference,
+    differing_excerpt,
+    flatten,
+    holds_data,
+    is_refusal,
+    same_answers,
+)
 from probe.exchange import ResponseRecord
 
 
@@ -46,25 +56,117 @@ def test_named_time_claims_are_volatile() -> None:
     assert ref.matches(answer({"sub": "alice", "exp": 999999, "iat": 5}))
 
 
-def test_text_with_a_fresh_csrf_token_matches() -> None:
-    page = b'<form><input name="csrf" value="%s"></form>'
-    ref = Reference.learn(answer(page % (b"q" * 32), content_type="text/html"))
-    assert ref.matches(answer(page % (b"Z" * 40), content_type="text/html"))
-    assert not ref.matches(answer(b"<p>please log in</p>", content_type="text/html"))
+def html(body: str) -> ResponseRecord:
+    return answer(body.encode(), content_type="text/html")
 
 
-def test_unstable_text_needs_the_samples_closeness() -> None:
-    a = answer(b"hello world, visitor 1 of today " * 10, content_type="text/plain")
-    b = answer(b"hello world, visitor 2 of today " * 10, content_type="text/plain")
+def test_text_with_a_fresh_csrf_token_or_nonce_matches() -> None:
+    page = '<script nonce="{}"></script><form><input name="csrf" value="{}"></form><p>Alice</p>'
+    ref = Reference.learn(html(page.format(token_urlsafe(16), token_hex(16))))
+    assert ref.matches(html(page.format(token_urlsafe(16), token_hex(16))))
+    assert not ref.matches(html(page.format(token_urlsafe(16), token_hex(16)).replace("Al", "B")))
+    assert not ref.matches(html("<p>please log in</p>"))
+
+
+def test_text_elements_that_changed_between_samples_are_left_out() -> None:
+    page = "<h1>Orders of Alice</h1>\n<p>visitor {}</p>\n<ul><li>keyboard</li><li>mouse</li></ul>"
+    ref = Reference.learn(html(page.format("one")), html(page.format("two")))
+    assert ref.stable
+    assert ref.matches(html(page.format("three")))
+    assert not ref.matches(html(page.format("three").replace("Alice", "Bob")))
+    assert not ref.matches(html(page.format("three").replace("mouse", "lamp")))
+    assert not ref.matches(html(page.format("3") + "<p>and one more</p><p>and another</p>"))
+
+
+def test_text_that_changes_entirely_matches_only_itself() -> None:
+    a = answer(b"hello world, visitor 1 of today", content_type="text/plain")
+    b = answer(b"hello world, visitor 2 of today", content_type="text/plain")
     ref = Reference.learn(a, b)
     assert not ref.stable
-    assert ref.matches(answer(b"hello world, visitor 3 of today " * 10, content_type="text/plain"))
+    assert ref.matches(a)
     assert not ref.matches(answer(b"log in first", content_type="text/plain"))
 
 
 def test_json_that_changes_entirely_is_unstable() -> None:
     ref = Reference.learn(answer({"n": 1}), answer({"n": 2}))
     assert not ref.stable
+
+
+def test_json_that_is_mostly_volatile_is_unstable() -> None:
+    first = {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "cur": "EUR"}
+    second = {"a": 9, "b": 8, "c": 7, "d": 4, "e": 5, "cur": "EUR"}
+    ref = Reference.learn(answer(first), answer(second))
+    assert (ref.leaves, ref.compared, ref.stable) == (6, 3, True)
+    third = {"a": 9, "b": 8, "c": 7, "d": 6, "e": 5, "cur": "EUR"}
+    assert not Reference.learn(answer(first), answer(third)).stable
+
+
+def test_a_shuffled_list_is_the_same_list() -> None:
+    items = [{"id": i, "name": f"item {i}"} for i in range(6)]
+    ref = Reference.learn(answer({"items": items}), answer({"items": items[3:] + items[:3]}))
+    assert ref.stable
+    assert ref.compared == ref.leaves
+    assert ref.matches(answer({"items": list(reversed(items))}))
+    assert not ref.matches(answer({"items": items[:5]}))
+
+
+def test_large_json_is_compared_value_by_value() -> None:
+    catalogue = [{"sku": f"p{i:05}", "text": "x" * 200} for i in range(1500)]
+    alice = answer({"catalogue": catalogue, "account": {"name": "alice"}})
+    assert len(alice.body) > 262_144
+    ref = Reference.learn(alice)
+    assert not ref.matches(answer({"catalogue": catalogue, "account": {"name": "bob"}}))
+
+
+def test_overlap_counts_shared_differing_missing_and_extra_paths() -> None:
+    ref = Reference.learn(answer({"id": 1001, "owner": 1, "total": 49.5, "viewer": "alice"}))
+    got = ref.overlap(answer({"id": 1001, "owner": 1, "total": 49.5, "viewer": "bob", "x": 1}))
+    assert got is not None
+    assert (got.total, got.shared, got.differing, got.missing, got.extra) == (
+        4,
+        3,
+        ("viewer",),
+        (),
+        ("x",),
+    )
+    assert Reference.learn(html("<p>x</p>")).overlap(answer({"a": 1})) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": 401, "message": "Unauthenticated."},
+        {"status": "error", "message": "Not authorized"},
+        {"errcode": 40001, "errmsg": "invalid credential"},
+        {"status": "fail", "data": {"token": "required"}},
+        {"code": "403", "msg": "denied"},
+        {"errors": [{"message": "not allowed"}]},
+    ],
+)
+def test_error_objects_answered_200_are_refusals(body: dict[str, Any]) -> None:
+    assert is_refusal(answer(body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": 7, "status": "failed", "items": ["a"], "total": 3, "owner": 1},
+        {"id": 7, "code": 404, "name": "Not Found page", "path": "/x", "owner": 1},
+        {"id": 7, "error": None, "name": "alice"},
+        {"orders": [{"id": 1, "status": "error"}]},
+    ],
+)
+def test_data_with_error_like_words_is_not_a_refusal(body: dict[str, Any]) -> None:
+    assert not is_refusal(answer(body))
+
+
+def test_holds_data() -> None:
+    assert not holds_data(answer({"orders": [], "total": 0, "page": 1}))
+    assert not holds_data(answer({"data": {"order": None}}))
+    assert not holds_data(answer(b""))
+    assert holds_data(answer({"orders": [{"id": 1}], "total": 1}))
+    assert holds_data(answer({"balance": 0, "name": "alice"}))
+    assert holds_data(answer(b"hello", content_type="text/plain"))
 
 
 def test_refusals() -> None:

@@ -16,14 +16,18 @@ from typing import Any
 
 import anyio
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from probe import __version__
 from probe.engine import Scan
 from probe.errors import ScanAbort
 from probe.exchange import Exchange
-from probe.findings import CheckStatus
+from probe.findings import CheckStatus, Severity
 from probe.probes.base import ProbeContext, RequestSpec
 from probe.report import Report, ScanStatus
+from probe.runner import EXIT_NOT_RUN, exit_code
 from tests.scan import ScriptFn, run_scan, scenario
 from tests.servers import free_port, serve_asgi, serve_raw, serve_wsgi
 
@@ -323,3 +327,27 @@ def test_a_refused_certificate_runs_only_the_https_probe_and_says_why(tmp_path: 
     # Nothing but the reachability request, the https probe's handshakes and its plain-HTTP
     # requests went out; no login, no baseline.
     assert not [x for x in scan.exchanges() if x.purpose == "baseline"]
+
+
+def test_a_scan_whose_only_verdicts_are_the_engines_own_tested_nothing() -> None:
+    # The login and the identity's first request work; every probe check then fails to judge.
+    async def login(request: Any) -> Any:
+        return JSONResponse({"token": "opaque-token-0123456789"})
+
+    async def me(request: Any) -> Any:
+        return JSONResponse({"name": "alice"})
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"]), Route("/me", me)])
+    alice = {"login": {"path": "/login", "token_path": "token"}}
+    with serve_asgi(app) as url:
+        scn = scenario(url, [{"path": "/me", "identity": "alice"}], identities={"alice": alice})
+
+        async def nothing(ctx: ProbeContext) -> None:
+            ctx.check("script", "t", None, CheckStatus.error, "could not judge")
+
+        _, report = run_scan(scn, nothing)
+    engine = [c for c in report.checks if c.probe == "engine"]
+    assert engine
+    assert all(c.status is CheckStatus.passed for c in engine)
+    assert exit_code(report, Severity.high) == EXIT_NOT_RUN
+    assert any("tested nothing" in w for w in report.warnings)

@@ -59,6 +59,7 @@ class AuthApi:
                 Route("/auth/login", self.login, methods=["POST"]),
                 Route("/me", self.me),
                 Route("/admin", self.admin),
+                Route("/soft", self.soft),
             ]
         )
 
@@ -82,6 +83,13 @@ class AuthApi:
         if user is None:
             return self._record(request, JSONResponse({"error": "unauthorized"}, 401))
         return self._record(request, JSONResponse({"user": user}))
+
+    async def soft(self, request: Request) -> Response:
+        # Refuses with a 200 and an error object, as some gateways do.
+        if self._user(request) is None:
+            body = {"code": 401, "message": "Unauthenticated."}
+            return self._record(request, JSONResponse(body))
+        return self._record(request, JSONResponse({"user": self._user(request)}))
 
     async def admin(self, request: Request) -> Response:
         return self._record(request, JSONResponse({"error": "forbidden"}, status_code=403))
@@ -260,6 +268,18 @@ def test_identity_refused_on_its_first_request_is_reported(api: AuthApi, base: s
     checks = engine_checks(report, "auth-health")
     assert [(c.endpoint, c.status) for c in checks] == [("GET /me", CheckStatus.error)]
     assert any("'alice' was refused (401)" in w for w in report.warnings)
+
+
+def test_identity_refused_with_an_error_body_and_200_is_reported(api: AuthApi, base: str) -> None:
+    scn = scenario(
+        base,
+        [{"path": "/soft", "identity": "alice"}],
+        identities={"alice": {"token": "not-a-token-the-api-accepts"}},
+    )
+    _, report = run_scan(scn)
+    checks = engine_checks(report, "auth-health")
+    assert [(c.endpoint, c.status) for c in checks] == [("GET /soft", CheckStatus.error)]
+    assert any("'alice' was refused (200 with an error body)" in w for w in report.warnings)
 
 
 def test_identity_mostly_refused_during_the_scan_is_reported(api: AuthApi, base: str) -> None:

@@ -374,19 +374,36 @@ def test_tokens_the_target_issues_never_reach_the_report() -> None:
     async def page(request: Request) -> Response:
         return Response(f"<p>your token: {issued['html']}</p>", media_type="text/html")
 
+    async def message(request: Request) -> Response:
+        return JSONResponse({"token": "A valid token is required"}, status_code=401)
+
     rule = RULE
 
     async def script(ctx: ProbeContext) -> None:
-        for path in ("/login", "/page"):
+        for path in ("/login", "/page", "/message"):
             spec = RequestSpec("GET", ctx.scenario.target.base_url + path)
             exchange = await ctx.send(spec, probe="script", purpose="t")
             ctx.report("script", Found(rule=rule, detail=path, exchanges=[exchange], key=path))
 
-    app = Starlette(routes=[Route("/login", login), Route("/page", page)])
-    with serve_asgi(app) as url:
+    routes = [Route("/login", login), Route("/page", page), Route("/message", message)]
+    with serve_asgi(Starlette(routes=routes)) as url:
         _scan, report = run_scan(scenario(url, []), script)
     text = report.model_dump_json()
-    assert len(report.findings) == 2
+    assert len(report.findings) == 3
+    # A message under a token key is no token: the report shows what the server said.
+    assert "A valid token is required" in text
     assert not [name for name, value in issued.items() if value in text]
     assert "${ISSUED_ACCESSTOKEN}" in text
     assert "${ISSUED_JWT" in text
+
+
+def test_a_secret_cut_short_in_a_detail_is_masked() -> None:
+    redactor = Redactor()
+    redactor.add("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "session")
+    cut = 'answered {"session":"sk_live_4eC39HqLyjWDarjtT1zdp7... (57 characters)'
+    assert redactor.detail(cut) == 'answered {"session":"${SESSION}... (57 characters)'
+    assert redactor.detail('ends "sk_live_4eC39HqLy"') == 'ends "${SESSION}"'
+    assert redactor.detail("…HqLyjWDarjtT1zdp7dc was the tail") == "…${SESSION} was the tail"
+    # Ordinary prose with ellipses, and short runs, stay as they are.
+    prose = "tried words... and a.b.c... then sk_live..."
+    assert redactor.detail(prose) == prose

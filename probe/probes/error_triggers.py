@@ -10,6 +10,8 @@ once, and a replay with a mangled id or an unknown method routed to the same han
 delete again. PUT, PATCH and POST endpoints are replayed with broken bodies (cut-off JSON, a
 word for a number), which are rejected before anything is written, and with an 8 KiB or
 special-character value in one field, which a lax server may store as it stores the baseline.
+Endpoints tagged `login` get only the unknown path, broken JSON and the invented method: a
+login body with one field changed is a failed login for its real user.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ LONG_VALUE_BYTES = 8192
 SPECIAL_CHARS = "'\"<>{}\x00"
 UNSUPPORTED_METHOD = "PRBX"
 NO_REPLAY_METHODS = frozenset({"DELETE"})
+#: Endpoints with this tag get no trigger that changes a field of their body.
+LOGIN_TAG = "login"
 _NUMBER = re.compile(r"-?\d{1,30}(?:\.\d{1,30})?")
 _JSON_TYPES = ("json",)
 
@@ -188,6 +192,11 @@ def plan_triggers(endpoint: Endpoint, marker: str) -> list[Trigger]:
                 "malformed-json", endpoint.method, content=broken, content_type="application/json"
             )
         )
+    if LOGIN_TAG in endpoint.tags:
+        # A changed field of a login body is a failed login for its real user: accounts that
+        # lock after a few failures must not lose attempts to error triggers.
+        triggers.append(Trigger("unsupported-method", UNSUPPORTED_METHOD, drop_body=True))
+        return triggers
     confusion = _type_confusion(endpoint, marker)
     if confusion is not None:
         triggers.append(confusion)

@@ -9,6 +9,10 @@ from typing import Any
 
 import anyio
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from probe.engine import Scan
 from probe.exchange import Exchange
@@ -638,11 +642,6 @@ def test_host_root_is_added_only_when_base_url_has_a_path() -> None:
 def _collection_with_leaky_items() -> Any:
     import sqlite3
 
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
     db = sqlite3.connect(":memory:", check_same_thread=False)
     db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
 
@@ -671,3 +670,32 @@ def test_an_error_from_another_route_is_not_blamed_on_the_endpoint() -> None:
     assert all(place.startswith("GET /api/items/prb") for place in sql[0].affected)
     own = [c for c in report.checks if c.endpoint == "list" and c.check == "error-disclosure"]
     assert [c.status for c in own] == [CheckStatus.passed]
+
+
+def test_login_endpoint_gets_no_trigger_that_changes_a_body_field() -> None:
+    endpoint = _endpoint(method="POST", path="/login", json={"password": "x", "user": "a"})
+    tagged = Endpoint.model_validate({**endpoint.model_dump(by_alias=True), "tags": ["login"]})
+    names = [t.name for t in plan_triggers(tagged, "prbmark")]
+    assert names == ["unknown-path", "malformed-json", "unsupported-method"]
+
+
+def test_errors_probe_never_fails_a_login_for_the_real_user() -> None:
+    failures: list[str] = []
+
+    async def login(request: Request) -> Response:
+        try:
+            data = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "bad json"}, status_code=400)
+        if not isinstance(data, dict) or data.get("password") != "s3cret-pass":
+            if isinstance(data, dict) and data.get("user") == "alice":
+                failures.append(str(data.get("password"))[:20])
+            return JSONResponse({"error": "wrong password"}, status_code=401)
+        return JSONResponse({"token": "t0k3n-for-alice-0123456789"})
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"])])
+    body = {"password": "s3cret-pass", "user": "alice"}  # the password is the first field
+    with serve_asgi(app) as url:
+        endpoint = {"method": "POST", "path": "/login", "json": body, "tags": ["login"]}
+        run(scenario(url, [endpoint]), probes=["errors"])
+    assert failures == []
