@@ -50,10 +50,13 @@ _COOKIE_SECRETS_MAX = 100
 # JWT in an answer, and JSON string values under token-like keys (compared without case and
 # separators: accessToken, access_token, jwtToken, session_id, ...). The cap bounds the cost
 # of a target issuing one per answer.
-_TOKEN_KEYS = frozenset({"jwt", "session", "sessionid", "sid"})
+_TOKEN_KEYS = frozenset(
+    {"jwt", "session", "sessionid", "sid", "access", "refresh", "apikey", "bearer", "credential"}
+)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _TOKEN_SECRETS_MAX = 2000
-_TOKEN_BODY_MAX = 65536
+# Answers up to this size are read as JSON for token fields; JWTs are looked for in any answer.
+_TOKEN_JSON_MAX = 1_048_576
 
 
 def _label(endpoint: Endpoint | str | None) -> str | None:
@@ -411,13 +414,13 @@ class ScanContext:
 
     def _learn_tokens(self, exchange: Exchange) -> None:
         response = exchange.response
-        if response is None or len(response.body) > _TOKEN_BODY_MAX:
+        if response is None:
             return
-        if exchange.probe == ENGINE and exchange.purpose.startswith("login:"):
-            return  # the identity's own token: `Identities` names it after the identity
+        if exchange.purpose.startswith("login:") or ":login:" in exchange.purpose:
+            return  # an identity's own login: `Identities` names its tokens after the identity
         text = response.body.decode("utf-8", "replace")
         found = [("jwt", m.group(0)) for m in _JWT.finditer(text)]
-        if "{" in text[:64]:
+        if "{" in text[:64] and len(response.body) <= _TOKEN_JSON_MAX:
             with contextlib.suppress(ValueError):  # not JSON after all: the JWTs are enough
                 found += _token_values(json.loads(text))
         for key, value in found:

@@ -306,12 +306,11 @@ class Scan(ScanContext):
             await probe.run(self)
         except Exception as exc:  # a crashing probe becomes data; the scan goes on
             log.exception("probe %s crashed", probe.id)
-            self.check(
-                probe.id,
-                "run",
-                None,
-                CheckStatus.error,
-                f"probe crashed: {type(exc).__name__}: {exc}",
+            said = f"probe crashed: {crash_text(exc)}"
+            self.check(probe.id, "run", None, CheckStatus.error, said)
+            self.warnings.append(
+                f"the {probe.id} probe crashed ({crash_text(exc)}): its checks are incomplete "
+                "(the log on stderr holds the traceback)"
             )
 
     def _guarded(self, probe: Probe, step: str, call: Any) -> None:
@@ -324,7 +323,7 @@ class Scan(ScanContext):
                 step,
                 None,
                 CheckStatus.error,
-                f"probe crashed: {type(exc).__name__}: {exc}",
+                f"probe crashed: {crash_text(exc)}",
             )
 
     def _observe(self, exchange: Exchange) -> None:
@@ -388,6 +387,14 @@ class Scan(ScanContext):
             self.warnings.append(
                 f"{outside} requests or redirects led outside the scope and were not sent"
             )
+
+
+def crash_text(exc: BaseException) -> str:
+    """`Type: message` of the exception that crashed a probe; for a task group's exception
+    group, of the first exception inside it (the group's own text says nothing)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _scrub(value: Any) -> Any:

@@ -47,9 +47,12 @@ _MIN_CUT_RUN = 8
 
 
 def _forms(value: str) -> list[str]:
-    """The ways a value shows up in traffic: as is, JSON-escaped, percent-encoded."""
+    """The ways a value shows up in traffic and reproduce lines: as is, JSON-escaped,
+    percent-encoded, and escaped for a double- or single-quoted shell word."""
     forms = [value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]]
     forms += [quote(value, safe=""), quote_plus(value, safe="")]
+    forms += [re.sub(r'(["\\`$])', r"\\\1", value)]
+    forms += [value.replace("'", "'\\''"), value.replace("'", "'\"'\"'")]  # sh, shlex
     return list(dict.fromkeys(forms))
 
 

@@ -351,3 +351,19 @@ def test_a_scan_whose_only_verdicts_are_the_engines_own_tested_nothing() -> None
     assert all(c.status is CheckStatus.passed for c in engine)
     assert exit_code(report, Severity.high) == EXIT_NOT_RUN
     assert any("tested nothing" in w for w in report.warnings)
+
+
+def test_a_probe_crashing_in_a_task_group_names_the_real_error() -> None:
+    async def crash(ctx: ProbeContext) -> None:
+        async def bad() -> None:
+            int(float("nan"))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(bad)
+
+    with serve_asgi(Starlette(routes=[])) as url:
+        _, report = run_scan(scenario(url, []), crash)
+    (check,) = [c for c in report.checks if c.check == "run"]
+    assert check.status is CheckStatus.error
+    assert "ValueError: cannot convert float NaN to integer" in check.detail
+    assert any("probe crashed (ValueError" in w for w in report.warnings)

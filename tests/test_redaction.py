@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -364,15 +365,17 @@ def test_tokens_the_target_issues_never_reach_the_report() -> None:
         "camel": secrets.token_urlsafe(24),
         "nested": jwt.encode({"sub": "alice", "n": 1}, "k" * 32, algorithm="HS256"),
         "html": jwt.encode({"sub": "alice", "n": 2}, "k" * 32, algorithm="HS256"),
+        "access": secrets.token_urlsafe(24),
+        "refresh": secrets.token_hex(20),
     }
 
     async def login(request: Request) -> Response:
-        return JSONResponse(
-            {"accessToken": issued["camel"], "result": {"jwtToken": issued["nested"]}}
-        )
+        body = {"accessToken": issued["camel"], "result": {"jwtToken": issued["nested"]}}
+        return JSONResponse({**body, "access": issued["access"], "refresh": issued["refresh"]})
 
     async def page(request: Request) -> Response:
-        return Response(f"<p>your token: {issued['html']}</p>", media_type="text/html")
+        padding = "<p>" + "filler " * 20_000 + "</p>"  # a JWT in a page well over 64 KiB
+        return Response(f"{padding}<p>your token: {issued['html']}</p>", media_type="text/html")
 
     async def message(request: Request) -> Response:
         return JSONResponse({"token": "A valid token is required"}, status_code=401)
@@ -407,3 +410,14 @@ def test_a_secret_cut_short_in_a_detail_is_masked() -> None:
     # Ordinary prose with ellipses, and short runs, stay as they are.
     prose = "tried words... and a.b.c... then sk_live..."
     assert redactor.detail(prose) == prose
+
+
+def test_a_secret_quoted_for_a_shell_is_still_a_secret() -> None:
+    import shlex
+
+    secret = "k9$Qz\"7`p\\x'y-0123"
+    redactor = Redactor()
+    redactor.add(secret, "jwt_secret")
+    double = '"' + re.sub(r'(["\\`$])', r"\\\1", secret) + '"'
+    assert redactor.text(f"mint {double} now") == 'mint "${JWT_SECRET}" now'
+    assert secret[:6] not in redactor.text(f"mint {shlex.quote(secret)} now")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from probe.scenario.values import PositiveFloat, PositiveInt, StrictModel
+from probe.scenario.values import PositiveFloat, PositiveInt, StrictModel, no_bool
 
 PROBE_IDS = ("headers", "https", "rate_limit", "jwt", "errors", "injection", "access")
 
@@ -93,8 +93,12 @@ class JwtConfig(StrictModel):
     identity: str | None = Field(default=None, description="Identity whose token is tested.")
     endpoint: str | None = Field(default=None, description="Endpoint that needs the token.")
     max_lifetime: PositiveInt = Field(3600, description="Seconds a token may live.")
-    wait_for_expiry: Annotated[int, Field(ge=0)] = Field(
-        120, description="Wait up to this long for a real token to expire, then replay it."
+    wait_for_expiry: Annotated[int, Field(ge=0, le=3600), BeforeValidator(no_bool)] = Field(
+        120,
+        description=(
+            "Wait up to this long (at most 3600 s) for a real token to expire, then replay it; "
+            "a finding needs it to exceed the token's lifetime by at least 61 s."
+        ),
     )
     expired_token: str | None = Field(default=None, description="A token known to be expired.")
     secret: str | None = Field(default=None, description="The test environment's secret.")

@@ -14,15 +14,15 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
-def _no_bool(value: Any) -> Any:
-    # YAML `true` would otherwise pass as the number 1.
+def no_bool(value: Any) -> Any:
+    """Refuse a boolean where a number is expected (YAML `true` would pass as 1)."""
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {str(value).lower()}")
     return value
 
 
-PositiveInt = Annotated[int, Field(gt=0), BeforeValidator(_no_bool)]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
+PositiveInt = Annotated[int, Field(gt=0), BeforeValidator(no_bool)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(no_bool)]
 
 
 def _number_to_text(value: Any) -> Any:

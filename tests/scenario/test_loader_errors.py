@@ -416,6 +416,18 @@ CASES: list[tuple[str, str, int, str]] = [
         "jwks_url's host keys.example.test:443 is not in scope",
     ),
     (
+        "wait-for-expiry-too-long",
+        BASE + "probes:\n  jwt: {wait_for_expiry: 1000000000000}\n",
+        5,
+        "wait_for_expiry must be at most 3600, got 1000000000000",
+    ),
+    (
+        "wait-for-expiry-bool",
+        BASE + "probes:\n  jwt: {wait_for_expiry: true}\n",
+        5,
+        "expected a number, got true",
+    ),
+    (
         "timing-samples-too-many",
         BASE + "probes:\n  access: {timing_samples: 50}\n",
         5,
