@@ -11,17 +11,21 @@ It runs beside the other probes, one endpoint at a time, and never sends a DELET
    endpoint's own identity's answer (`function-level`).
 3. With an `owner`: sent as each other identity without the `admin` tag and compared with the
    owner's answer (`bola`). Steps 2 and 3 are skipped when step 1 found the endpoint open to
-   anonymous callers: every identity can read it then.
-4. Tagged `login`: a wrong password for the endpoint's own user against an unknown user, two
-   of each, then `timing_samples` more of each for the answer times (`user-enumeration`,
+   anonymous callers (every identity can read it then) or answering every path alike.
+4. Tagged `login`: a wrong password for the endpoint's own user against an unknown user, in
+   2 + `timing_samples` pairs, for the answers and their times (`user-enumeration`,
    `enumeration-timing`); see `access_login`.
 5. With `mass_assignment`, after every other endpoint: read back, write with privilege fields,
    read back (`mass-assignment`); see `access_mass`.
 
-Every "same answer" is `probe.compare`'s: a 2xx, not a refusal, the same body once volatile
-parts are left out (`access_judges.equivalent`). The replays are in `access_replay`, the pure
-judges in `access_judges` and `access_login_judges`, the rules in `access_rules`. Checks that
-apply to no endpoint get one target-wide `skipped` check saying why.
+Every "same answer" is `probe.compare`'s: a 2xx, not a refusal, holding data, the same body once
+volatile parts are left out (`access_judges.equivalent`); an accepted replay is checked against
+a random path beside the endpoint (a catch-all answers it alike). Other identities' answers may
+also be the entitled caller's with a few per-viewer parts, and a BOLA finding is firm only when
+the answers name the object or its owner (`access_owners`). The anonymous replays are in
+`access_replay`, the other identities' in `access_others`, the pure judges in `access_judges`,
+`access_owners` and `access_login_judges`, the rules in `access_rules`. Checks that apply to no
+endpoint get one target-wide `skipped` check saying why.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from probe.findings import CheckStatus
 from probe.probes.access_login import ANSWERS, TIMING, LoginCheck
 from probe.probes.access_mass import CHECK as MASS_CHECK
 from probe.probes.access_mass import MassAssignmentCheck
+from probe.probes.access_others import OtherIdentities
 from probe.probes.access_replay import NEVER_REPLAYED, EndpointReplays, has_tag, tagged
 from probe.probes.access_rules import ADMIN_TAG, LOGIN_TAG, PROBE_ID, PUBLIC_TAG, RULES
 from probe.probes.base import Probe, ProbeContext
@@ -81,7 +86,9 @@ class AccessProbe(Probe):
         config = _config(ctx.config(self.id))
         _not_applicable(ctx)
         for endpoint in ctx.scenario.endpoints:
-            await EndpointReplays(ctx, endpoint).run()
+            replays = EndpointReplays(ctx, endpoint)
+            await replays.run()
+            await OtherIdentities(replays).run()
         for endpoint in ctx.scenario.endpoints:
             if tagged(endpoint, LOGIN_TAG):
                 await LoginCheck(ctx, endpoint, config).run()
@@ -143,7 +150,8 @@ def _plan_replays(scenario: Scenario, endpoint: Endpoint) -> list[str]:
     if identity is not None and not tagged(endpoint, PUBLIC_TAG):
         lines.append(
             f"{PROBE_ID}: {url}: up to 2 as {identity} (the reference), 1 without credentials, "
-            "1 with an invalid token"
+            "1 with an invalid token (and 1 GET to a random path beside it when one gets the "
+            "reference answer)"
         )
     if tagged(endpoint, ADMIN_TAG) and identity is not None:
         users = [
@@ -167,9 +175,9 @@ def _plan_login(scenario: Scenario, endpoint: Endpoint, config: AccessConfig) ->
     most = 2 + config.timing_samples
     return (
         f"{PROBE_ID}: {_url(scenario, endpoint)}: up to {most} wrong passwords for its own "
-        f"user and {most} for an unknown user, alternating (2 each, then {config.timing_samples} "
-        "each for timing when the answers are alike); stops at the first lockout or limit "
-        "answer; the real password is never sent"
+        f"user and {most} for an unknown user, in pairs, which goes first drawn at random per "
+        "pair; stops at the first lockout or limit answer, or a known-user answer that breaks "
+        "from its first ones; the real password is never sent"
     )
 
 
@@ -179,5 +187,6 @@ def _plan_mass(scenario: Scenario, endpoint: Endpoint) -> str:
     read = settings.read or f"GET {endpoint.rendered_path}"
     return (
         f"{PROBE_ID}: {_url(scenario, endpoint)}: read back ({read}), the body with "
-        f"{', '.join(settings.fields)} added, read back again"
+        f"{', '.join(settings.fields)} added, read back again (when that write is refused "
+        "with a 400 or 422: each field alone, each followed by a read-back)"
     )

@@ -1,11 +1,16 @@
 """Pure judges of the access probe's replays and mass-assignment check (the login judges are in
-`access_login_judges`).
+`access_login_judges`, whose answer it is in `access_owners`).
 
 A replay (without credentials, with an invalid token, as another identity) counts only when its
-answer is equivalent to the reference: a 2xx that is not a refusal (`probe.compare.is_refusal`)
-and that `Reference.matches` the reference learnt from two samples of the entitled caller. A
-reference that refuses, or that changes too much between two identical requests, makes the check
-inconclusive instead of letting it pass.
+answer is equivalent to the reference: a 2xx that is not a refusal (`probe.compare.is_refusal`),
+that holds data (`probe.compare.holds_data`), and that `Reference.matches` the reference learnt
+from two samples of the entitled caller. A reference that refuses, holds no data, or changes too
+much between two identical requests makes the check inconclusive instead of letting it pass.
+
+A mass-assignment privilege field counts only where it describes the object read back: at its
+top level, or inside one wrapper object (`data`, `user`, `item`, `result`, `profile`,
+`account`, or the answer's only key when it holds an object), never under other nested objects
+(`metadata`, `preferences`, `settings`: bags of client data the server does not act on).
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from probe.compare import Reference, is_refusal
+from probe.compare import Reference, holds_data, is_refusal
 from probe.exchange import ResponseRecord
 
-# Below this, text answers too unlike between two identical requests are not compared at all
-# (`Reference.matches` trusts no text floor under 0.9 either).
-_TEXT_FLOOR = 0.9
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_DESCRIBED = 60
+#: The answer of the entitled caller that holds nothing.
+NO_DATA = "the answer holds no data: nothing to compare"
 
 
 # -- references and replays -----------------------------------------------------------------
@@ -42,28 +47,52 @@ def reference_problem(samples: Sequence[ResponseRecord]) -> str | None:
     if any(s.status // 100 != first.status // 100 for s in samples):
         statuses = ", ".join(str(s.status) for s in samples)
         return f"two identical requests got answers of another status class ({statuses})"
+    if not holds_data(first):
+        return NO_DATA
     reference = Reference.learn(first, *samples[1:])
     if reference.fields is not None and not reference.fields:
         return "every value of its JSON answer changed between two identical requests"
-    if reference.fields is None and reference.floor < _TEXT_FLOOR:
-        return "its answer's text changed too much between two identical requests"
+    if not reference.stable:
+        return "most of its answer changed between two identical requests"
     return None
 
 
+def answered(answer: ResponseRecord) -> bool:
+    """True for an answer that may count as access: a 2xx, not a refusal, holding data."""
+    return 200 <= answer.status < 300 and not is_refusal(answer) and holds_data(answer)
+
+
 def equivalent(reference: Reference, answer: ResponseRecord) -> bool:
-    """True when a replay's answer is the reference answer again: a 2xx, not a refusal, and
-    the same body once volatile parts are left out."""
-    return 200 <= answer.status < 300 and not is_refusal(answer) and reference.matches(answer)
+    """True when a replay's answer is the reference answer again: a 2xx, not a refusal,
+    holding data, and the same body once volatile parts are left out."""
+    return answered(answer) and reference.matches(answer)
+
+
+def one_line(text: str, width: int = _DESCRIBED) -> str:
+    """Text on one line (runs of white space, line breaks included, made one space), cut to
+    `width` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
 def describe(answer: ResponseRecord) -> str:
-    """A few words on an answer for a check's detail: its status and, for a short or error
-    body, the start of it."""
-    body = answer.text(200).strip()
+    """A few words on an answer for a check's detail, on one line: a redirect's status and
+    Location; otherwise the status and the start of the body."""
+    if 300 <= answer.status < 400:
+        location = answer.header("location")
+        where = f"to {one_line(location, 120)}" if location else "without a Location"
+        return f"{answer.status} {where}"
+    body = answer.text(400).strip()
     if not body:
         return f"{answer.status}, empty body"
-    short = body if len(body) <= 60 else body[:57] + "..."
-    return f"{answer.status} {short}"
+    return f"{answer.status} {one_line(body)}"
+
+
+def sibling_path(path: str) -> str:
+    """A path beside `path` that no API defines: its last segment replaced by a random one
+    (the query left out)."""
+    head = path.split("?", 1)[0].rstrip("/").rpartition("/")[0]
+    return f"{head}/probe-{secrets.token_hex(8)}"
 
 
 # -- invalid tokens ---------------------------------------------------------------------------
@@ -96,6 +125,21 @@ def jwt_parts(token: str) -> tuple[str, str, str] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return (parts[0], parts[1], parts[2]) if isinstance(decoded, dict) else None
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWT (read, never verified), or None when the token is not one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    raw = _b64url_decode(parts[1])
+    if raw is None:
+        return None
+    try:
+        claims = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def flip_signature(token: str) -> str | None:
@@ -136,6 +180,33 @@ def invalid_token(token: str) -> tuple[str, bool]:
 # -- mass assignment --------------------------------------------------------------------------
 
 
+#: Wrapper objects whose fields are the object's own.
+_WRAPPERS = frozenset({"data", "user", "item", "result", "profile", "account"})
+# Nested objects that hold client data the server does not act on, whatever their place.
+_INERT = frozenset(
+    {
+        "metadata",
+        "meta",
+        "preferences",
+        "prefs",
+        "settings",
+        "options",
+        "attributes",
+        "annotations",
+        "labels",
+        "tags",
+        "extra",
+        "extras",
+        "custom",
+        "customfields",
+        "properties",
+        "props",
+        "context",
+        "config",
+    }
+)
+
+
 def _norm(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key.lower())
 
@@ -145,20 +216,38 @@ def _same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def holds(data: Any, key: str, value: Any, depth: int = 0) -> bool:
+def _privilege_objects(data: Any) -> list[dict[str, Any]]:
+    """The objects where a privilege field describes the object read back: the object (each
+    object of a top-level list), and one wrapper object inside it (see the module docstring);
+    a wrapper's `attributes` too (JSON:API keeps fields there)."""
+    roots = [data] if isinstance(data, dict) else []
+    if isinstance(data, list):
+        roots = [item for item in data[:1000] if isinstance(item, dict)]
+    out: list[dict[str, Any]] = []
+    for root in roots:
+        out.append(root)
+        only = len(root) == 1
+        for key, item in root.items():
+            name = _norm(str(key))
+            if not isinstance(item, dict) or name in _INERT:
+                continue
+            if name in _WRAPPERS or only:
+                out.append(item)
+                attributes = item.get("attributes")
+                if isinstance(attributes, dict):
+                    out.append(attributes)
+    return out
+
+
+def holds(data: Any, key: str, value: Any) -> bool:
     """True when `data` (parsed JSON) has `key` (compared without case or separators:
-    is_admin, isAdmin) holding exactly `value`, at any depth."""
-    if depth > 12:
-        return False
-    if isinstance(data, dict):
-        for name, item in data.items():
-            if _norm(str(name)) == _norm(key) and _same_value(item, value):
-                return True
-            if holds(item, key, value, depth + 1):
-                return True
-    elif isinstance(data, list):
-        return any(holds(item, key, value, depth + 1) for item in data[:1000])
-    return False
+    is_admin, isAdmin) holding exactly `value` where a privilege field counts: at the top
+    level or in one wrapper object."""
+    return any(
+        _norm(str(name)) == _norm(key) and _same_value(item, value)
+        for found in _privilege_objects(data)
+        for name, item in found.items()
+    )
 
 
 def parse_json(answer: ResponseRecord) -> Any:

@@ -2,16 +2,25 @@
 
 The endpoint's own body is sent with its password replaced by a wrong one made up per scan:
 once with its own user name (the known user), once with a user that exists nowhere (the
-`unknown_user` option, or made up per scan). Two of each for the answers; then, when the answers
-are alike, `timing_samples` more of each for the answer times; always in pairs, each side going
-first in turn.
-The real password is never sent, and at most 2 + `timing_samples` wrong passwords go to the real
-user: every answer is read for a lockout or a limit first, and the first one stops the check.
+`unknown_user` option, or made up per scan in the known name's shape). The two go in pairs,
+which of them first drawn at random per pair (no server rotation, of any size, can then sort
+the sides consistently), 2 + `timing_samples` pairs; then the answers are compared (all of
+them: a difference must hold on every try), and when they are alike, the answer times.
+
+The real password is never sent, and at most 2 + `timing_samples` wrong passwords go to the
+real user. Every answer is read first: a 423, a 429, words of a lockout or a disabled account,
+or a known-user answer whose status or body breaks from its first ones (and looks like no
+unknown-user answer) stops the check at once, since the account may be locking. Words of
+attempts left stop the known side's tries only: the unknown side, which has no account to
+lock, still gets its first two, and a count of attempts for existing users only is reported.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -20,11 +29,14 @@ from probe.exchange import Exchange, ResponseRecord
 from probe.findings import CheckStatus
 from probe.probes.access_login_judges import (
     MIN_TIMING_SAMPLES,
+    AnswerVerdict,
     find_password_field,
     find_user_field,
     get_field,
     judge_answers,
+    judge_attempts,
     judge_timing,
+    locking,
     made_up_user,
     stop_reason,
     with_fields,
@@ -33,15 +45,33 @@ from probe.probes.access_login_judges import (
 )
 from probe.probes.access_rules import PROBE_ID, RULES
 from probe.probes.base import Found, ProbeContext, RequestSpec
+from probe.redact import CREDENTIAL_HEADERS
 from probe.scenario.models import AccessConfig, Endpoint
 
 _RULE = next(rule for rule in RULES if rule.id == f"{PROBE_ID}.user-enumeration")
 ANSWERS = "user-enumeration"
 TIMING = "enumeration-timing"
+#: Pairs whose answers are compared before any timing sample counts.
+ANSWER_PAIRS = 2
+# Headers a reproduce line leaves to curl (or that only tag the scan's own requests).
+_NOT_IN_CURL = frozenset({"host", "content-length", "accept-encoding"})
+_SCAN_HEADERS = "x-probe-"
+_TIMED = '-s -o /dev/null -w "%{http_code} in %{time_total} s\\n"'
 
 
-class Stopped(Exception):
-    """An answer that forbids further wrong passwords, or a request that failed."""
+@dataclass(frozen=True)
+class Stop:
+    """Why the tries ended early.
+
+    Attributes:
+        reason: What happened, for the check's detail.
+        pairs: The pairs completed before the one that stopped.
+        attempts: True when the answer only counted attempts left (see `judge_attempts`).
+    """
+
+    reason: str
+    pairs: int
+    attempts: bool = False
 
 
 @dataclass
@@ -62,10 +92,11 @@ class Sides:
     unknown: RequestSpec
     sent: dict[str, list[Exchange]] = field(default_factory=lambda: {"known": [], "unknown": []})
 
-    def answers(self, side: str) -> list[ResponseRecord]:
-        """The side's answers with the user name it sent blanked out."""
+    def answers(self, side: str, count: int | None = None) -> list[ResponseRecord]:
+        """The side's answers (the first `count`) with the user name it sent blanked out."""
         user = self.known_user if side == "known" else self.unknown_user
-        return [without_echo(x.response, user) for x in self.sent[side] if x.response]
+        sent = self.sent[side][:count] if count is not None else self.sent[side]
+        return [without_echo(x.response, user) for x in sent if x.response]
 
     def times(self, side: str) -> list[float]:
         """The side's answer times, seconds."""
@@ -75,6 +106,42 @@ class Sides:
 def _ms(exchange: Exchange) -> str:
     elapsed = exchange.response.elapsed if exchange.response else 0.0
     return f"answered in {elapsed * 1000:.0f} ms"
+
+
+def _double_quoted(text: str) -> str:
+    return '"' + "".join("\\" + c if c in '"\\`$' else c for c in text) + '"'
+
+
+def curl_line(
+    exchange: Exchange, holds_secret: Callable[[str], bool], tls: list[str], timed: bool
+) -> str | None:
+    """A curl command that sends the exchange's request again, or None when a secret in it
+    would be changed by shell quoting (the report's redaction could then miss it).
+
+    Credential headers read `${HEADER_NAME}` from the environment; the report turns other
+    known secrets into `${NAME}` placeholders inside the double quotes, where they stay live.
+    """
+    request = exchange.request
+    args = ["curl", _TIMED if timed else "-i", "--path-as-is", *tls, "-X", request.method]
+    pieces: list[tuple[str, str]] = []
+    for name, value in request.headers:
+        lowered = name.lower()
+        if lowered in _NOT_IN_CURL or lowered.startswith(_SCAN_HEADERS):
+            continue
+        if lowered in CREDENTIAL_HEADERS:
+            variable = re.sub(r"[^A-Z0-9]", "_", name.upper())
+            args.append(f'-H "{name}: ${{{variable}}}"')
+            continue
+        pieces.append(("-H", f"{name}: {value}"))
+    if request.body:
+        pieces.append(("--data-binary", request.body.decode("utf-8", "replace")))
+    pieces.append(("", request.url))
+    for option, text in pieces:
+        quoted = _double_quoted(text)
+        if quoted[1:-1] != text and holds_secret(text):
+            return None
+        args += [option, quoted] if option else [quoted]
+    return " ".join(args)
 
 
 class LoginCheck:
@@ -89,22 +156,27 @@ class LoginCheck:
         self.ctx.check(PROBE_ID, name, self.endpoint, status, detail)
 
     async def run(self) -> None:
-        """Build the two requests, compare the answers, then the times."""
+        """Build the two requests, send the pairs, compare the answers, then the times."""
         sides = self._sides()
         if isinstance(sides, str):
             self._check(ANSWERS, CheckStatus.error, sides)
             self._check(TIMING, CheckStatus.skipped, "no user-enumeration requests were sent")
             return
-        try:
-            await self._round(sides, 2)
-        except Stopped as stopped:
-            self._check(ANSWERS, CheckStatus.error, f"stopped: {stopped}")
+        stop = await self._tries(sides, ANSWER_PAIRS + self.config.timing_samples)
+        if stop is not None and stop.attempts:
+            self._attempts(sides, stop)
+            return
+        if stop is not None and stop.pairs < ANSWER_PAIRS:
+            self._check(ANSWERS, CheckStatus.error, f"stopped: {stop.reason}")
             self._check(TIMING, CheckStatus.skipped, "stopped before the timing samples")
             return
-        if self._answers(sides):
+        # After a stop, only the pairs before it: the stopping answer is the account's, locked.
+        if self._answers(sides, stop.pairs if stop else None):
             self._check(TIMING, CheckStatus.skipped, "the answers already differ")
-            return
-        await self._timing(sides)
+        elif stop is not None:
+            self._check(TIMING, CheckStatus.error, f"stopped: {stop.reason}")
+        else:
+            self._timing(sides)
 
     # -- the requests -----------------------------------------------------------------------------
 
@@ -146,32 +218,58 @@ class LoginCheck:
             content, kind = json.dumps(body).encode(), "application/json"
         return self.ctx.endpoint_request(self.endpoint, content=content, content_type=kind)
 
-    async def _round(self, sides: Sides, count: int, purpose: str = "") -> None:
-        """`count` requests per side, in pairs that take turns at going first (known, unknown,
-        unknown, known, ...), so that neither side always lands on the same one of two or
-        three servers that a load balancer takes in turn; raise `Stopped` at the first
-        answer that forbids more."""
-        for _ in range(count):
-            pair = [("known", sides.known), ("unknown", sides.unknown)]
-            if len(sides.sent["known"]) % 2:
-                pair.reverse()
-            for side, spec in pair:
-                exchange = await self.ctx.send(
-                    spec,
-                    probe=PROBE_ID,
-                    purpose=f"user-enumeration:{side}-user{purpose}",
-                    endpoint=self.endpoint,
-                    identity=self.endpoint.identity,
-                )
-                sides.sent[side].append(exchange)
+    async def _send(self, sides: Sides, side: str, timing: bool) -> Exchange:
+        spec = sides.known if side == "known" else sides.unknown
+        exchange = await self.ctx.send(
+            spec,
+            probe=PROBE_ID,
+            purpose=f"user-enumeration:{side}-user{':timing' if timing else ''}",
+            endpoint=self.endpoint,
+            identity=self.endpoint.identity,
+        )
+        sides.sent[side].append(exchange)
+        return exchange
+
+    async def _tries(self, sides: Sides, pairs: int) -> Stop | None:
+        """Send the pairs, each in a random order; the reason when an answer stops them."""
+        for number in range(pairs):
+            order = ["known", "unknown"]
+            if secrets.randbelow(2):
+                order.reverse()
+            for side in order:
+                exchange = await self._send(sides, side, number >= ANSWER_PAIRS)
                 if exchange.response is None:
-                    raise Stopped(f"a request failed ({exchange.error})")
-                reason = stop_reason(exchange.response)
-                if reason:
-                    raise Stopped(
-                        f"the {side} user's attempt was answered {reason}: no more wrong "
-                        "passwords are sent (they could lock the account)"
-                    )
+                    return Stop(f"a request failed ({exchange.error})", number)
+                sign = stop_reason(exchange.response)
+                if sign is not None and sign.attempts:
+                    return await self._finish_unknown(sides, side, sign.reason, number)
+                if sign is not None:
+                    return Stop(_stopped(side, sign.reason), number)
+            changed = locking(sides.answers("known"), sides.answers("unknown"))
+            if changed:
+                said = (
+                    f"the known user's answers changed mid-run ({changed}) unlike any "
+                    "unknown-user answer: the account may be locking; no more wrong "
+                    "passwords are sent"
+                )
+                return Stop(said, number)
+        return None
+
+    async def _finish_unknown(self, sides: Sides, side: str, reason: str, number: int) -> Stop:
+        """After words of attempts left: no more tries for the known side (one at least, to
+        compare); the unknown side (no account to lock) gets its first two, and one more after
+        the known side's words (a count kept per address would speak to it too)."""
+        after = len(sides.sent["unknown"]) + 1 if side == "known" else 0
+        wanted = (("known", 1), ("unknown", max(ANSWER_PAIRS, after)))
+        for each, count in wanted:
+            while len(sides.sent[each]) < count:
+                exchange = await self._send(sides, each, False)
+                if exchange.response is None:
+                    return Stop(f"a request failed ({exchange.error})", number)
+                sign = stop_reason(exchange.response)
+                if sign is not None and not sign.attempts:
+                    return Stop(_stopped(each, sign.reason), number)
+        return Stop(_stopped(side, reason), number, attempts=True)
 
     # -- verdicts ---------------------------------------------------------------------------------
 
@@ -184,9 +282,22 @@ class LoginCheck:
             return f"the endpoint's own login was refused ({baseline.response.status})"
         return None
 
-    def _answers(self, sides: Sides) -> bool:
-        """Judge status and body; True when they differ (and the finding is reported)."""
-        verdict = judge_answers(sides.answers("known"), sides.answers("unknown"))
+    def _answers(self, sides: Sides, pairs: int | None) -> bool:
+        """Judge status and body on every answer (of the first `pairs` pairs); True when they
+        differ (and the finding is reported)."""
+        verdict = judge_answers(sides.answers("known", pairs), sides.answers("unknown", pairs))
+        return self._answer_verdict(sides, verdict)
+
+    def _attempts(self, sides: Sides, stop: Stop) -> None:
+        """Judge a run stopped by words of attempts left."""
+        verdict = judge_attempts(sides.answers("known"), sides.answers("unknown"))
+        if verdict.differs is None:
+            self._check(ANSWERS, CheckStatus.error, f"stopped: {stop.reason}; {verdict.detail}")
+        else:
+            self._answer_verdict(sides, verdict)
+        self._check(TIMING, CheckStatus.skipped, "stopped before the timing samples")
+
+    def _answer_verdict(self, sides: Sides, verdict: AnswerVerdict) -> bool:
         if verdict.differs is None:
             refused = self._own_login_refused()
             if refused:
@@ -205,20 +316,15 @@ class LoginCheck:
         self._report(detail, exchanges, notes)
         return True
 
-    async def _timing(self, sides: Sides) -> None:
-        """More samples per side, then the timing verdict."""
-        total = 2 + self.config.timing_samples
+    def _timing(self, sides: Sides) -> None:
+        """The timing verdict on every answer time."""
+        total = ANSWER_PAIRS + self.config.timing_samples
         if total < MIN_TIMING_SAMPLES:
             said = (
                 f"timing_samples {self.config.timing_samples} gives {total} answer times per "
-                f"side, too few to judge (it needs {MIN_TIMING_SAMPLES - 2} or more)"
+                f"side, too few to judge (it needs {MIN_TIMING_SAMPLES - ANSWER_PAIRS} or more)"
             )
             self._check(TIMING, CheckStatus.skipped, said)
-            return
-        try:
-            await self._round(sides, self.config.timing_samples, ":timing")
-        except Stopped as stopped:
-            self._check(TIMING, CheckStatus.error, f"stopped: {stopped}")
             return
         verdict = judge_timing(sides.times("known"), sides.times("unknown"))
         if not verdict.gap:
@@ -236,9 +342,36 @@ class LoginCheck:
             0: f"the {slower} user: {_ms(slow)} (every try of this side was slower)",
             1: f"the other user: {_ms(fast)}",
         }
-        self._report(detail, [slow, fast], notes)
+        self._report(detail, [slow, fast], notes, timed=True)
 
-    def _report(self, detail: str, exchanges: list[Exchange], notes: dict[int, str]) -> None:
+    def _report(
+        self, detail: str, exchanges: list[Exchange], notes: dict[int, str], timed: bool = False
+    ) -> None:
         # One finding per endpoint, however the difference showed (status, body or time).
-        found = Found(_RULE, detail, exchanges, endpoint=self.endpoint.label, notes=notes)
+        found = Found(
+            _RULE,
+            detail,
+            exchanges,
+            endpoint=self.endpoint.label,
+            notes=notes,
+            reproduce=self._reproduce(exchanges, timed),
+        )
         self.ctx.report(PROBE_ID, found)
+
+    def _reproduce(self, exchanges: Sequence[Exchange], timed: bool) -> str | None:
+        """Both requests, one after the other (None: the engine's line for the first)."""
+        verify = self.ctx.scenario.target.verify_tls
+        tls = ["-k"] if verify is False else []
+        if isinstance(verify, str):
+            tls = ["--cacert", _double_quoted(verify)]
+        lines = [curl_line(x, self.ctx.holds_secret, tls, timed) for x in exchanges]
+        if any(line is None for line in lines):
+            return None
+        return "; echo; ".join(line for line in lines if line)
+
+
+def _stopped(side: str, reason: str) -> str:
+    return (
+        f"the {side} user's attempt was answered {reason}: no more wrong passwords are sent "
+        "(they could lock the account)"
+    )

@@ -1,22 +1,28 @@
 """Pure judges of the access probe's user-enumeration check on endpoints tagged `login`.
 
 - Which body fields hold the user name and the password (`find_user_field`,
-  `find_password_field`), and the body with them replaced (`with_fields`).
+  `find_password_field`), the body with them replaced (`with_fields`), and an unknown user of
+  the known one's shape (`made_up_user`), so that user-name rules answer both alike.
 - Whether an answer stops the check (`stop_reason`): a 423 or 429, or words of a lockout, a
-  rate limit or attempts left. Every further wrong password could lock the real account.
+  disabled account or a rate limit; words of attempts left stop the known side only. Whether
+  the known user's answers broke from their first ones unlike any unknown-user answer
+  (`locking`): the account may be locking. Every further wrong password could lock it.
 - Whether the answers for the known user (wrong password) and the unknown user differ
-  (`judge_answers`), with the user name each request sent blanked out of its answer first:
-  "no account alice" and "no account nobody-1f2e" say the same thing.
+  (`judge_answers`; `judge_attempts` after words of attempts left), with the user name each
+  request sent blanked out of its answer first, in any letter case: "no account alice" and "no
+  account qwzkr" say the same thing.
 - Whether their answer times show a consistent gap (`judge_timing`, see its docstring).
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import secrets
 import statistics
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,12 +42,17 @@ SPREAD_FACTOR = 2.0
 _LOCKED = 423
 _LIMITED = 429
 _STOP_WORDS = re.compile(
-    r"\block(?:ed|out)\b|locked out|too many|try again (?:later|in\b)|temporarily "
-    r"(?:blocked|disabled|suspended)|attempts? (?:remaining|left)|remaining attempts|captcha|"
-    r"rate[ _-]?limit|throttl",
+    r"\block(?:ed|out)\b|locked out|too many|try again (?:later|in\b)|\b(?:disabled|suspended|"
+    r"blocked|deactivated)\b|captcha|rate[ _-]?limit|throttl",
     re.IGNORECASE,
 )
+_ATTEMPT_WORDS = re.compile(
+    r"(?:attempts?|tries) (?:remaining|left)|remaining (?:attempts|tries)", re.IGNORECASE
+)
 _NAME = re.compile(r"[^a-z0-9]")
+_KINDS = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
+_MIN_MADE_UP = 6
+_COUNTS = re.compile(rb"\d+")
 
 
 def _norm(name: str) -> str:
@@ -109,11 +120,31 @@ def with_fields(body: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
 
 
 def made_up_user(known: str) -> str:
-    """A user name that exists nowhere, new per call: email-shaped (on the known user's
-    domain) when the known one is an email address."""
-    name = f"nobody-{secrets.token_hex(5)}"
+    """A user name that exists nowhere, new per call, of the known one's shape (so that user-name
+    rules answer both alike): each ASCII letter and digit replaced by a random one of its kind
+    (the case kept), every other character kept in its place; a name under six characters is
+    lengthened with characters of its last letter's or digit's kind (a three-letter name could
+    well exist). An email address keeps its domain."""
     local, at, domain = known.rpartition("@")
-    return f"{name}@{domain}" if at and local and domain else name
+    if at and local and domain:
+        return f"{_shaped(local)}@{domain}"
+    return _shaped(known)
+
+
+def _like(char: str) -> str:
+    kind = next((k for k in _KINDS if char in k), None)
+    return secrets.choice(kind) if kind else char
+
+
+def _shaped(name: str) -> str:
+    kinds = [c for c in name if any(c in k for k in _KINDS)]
+    for _ in range(8):
+        out = "".join(_like(c) for c in name)
+        while kinds and len(out) < _MIN_MADE_UP:
+            out += _like(kinds[-1])
+        if out.lower() != name.lower():
+            return out
+    return name + (kinds[-1] if kinds else name[-1:]) * 2  # no letter or digit to change
 
 
 def wrong_password(real: Any) -> str:
@@ -128,15 +159,34 @@ def wrong_password(real: Any) -> str:
 # -- stopping ---------------------------------------------------------------------------------
 
 
-def stop_reason(answer: ResponseRecord) -> str | None:
-    """Why no further wrong password may be sent after this answer, or None."""
+@dataclass(frozen=True)
+class StopSign:
+    """An answer after which the real user gets no more wrong passwords.
+
+    Attributes:
+        reason: What the answer said (`423 Locked`, `401 saying 'disabled'`).
+        attempts: True when it only counts the attempts left: an unknown user has no account
+            to lock, so its side may still get its tries.
+    """
+
+    reason: str
+    attempts: bool = False
+
+
+def stop_reason(answer: ResponseRecord) -> StopSign | None:
+    """Why no further wrong password may go to the real user after this answer, or None: a
+    423, a 429, words of a lockout, a disabled account or a rate limit, or attempts left."""
     if answer.status == _LOCKED:
-        return "423 Locked"
+        return StopSign("423 Locked")
     if answer.status == _LIMITED:
-        return "429 Too Many Requests"
-    found = _STOP_WORDS.search(answer.text(65536))
+        return StopSign("429 Too Many Requests")
+    text = answer.text(65536)
+    found = _STOP_WORDS.search(text)
     if found:
-        return f"{answer.status} saying {found.group(0)!r}"
+        return StopSign(f"{answer.status} saying {found.group(0)!r}")
+    found = _ATTEMPT_WORDS.search(text)
+    if found:
+        return StopSign(f"{answer.status} saying {found.group(0)!r}", attempts=True)
     return None
 
 
@@ -144,19 +194,27 @@ def stop_reason(answer: ResponseRecord) -> str | None:
 
 
 def without_echo(answer: ResponseRecord, user: str) -> ResponseRecord:
-    """The answer with the user name it was sent (as is, JSON-escaped or URL-encoded, and an
-    email's local part) replaced by a placeholder."""
-    names = [user]
-    local, at, _ = user.rpartition("@")
+    """The answer with the user name it was sent replaced by a placeholder: in any letter case
+    (servers often store names in lower case), stripped, JSON-escaped, URL-encoded or
+    HTML-escaped, and an email's local part."""
+    names = {user, user.strip()}
+    local, at, _ = user.strip().rpartition("@")
     if at and len(local) >= 4:
-        names.append(local)
-    forms: list[str] = []
+        names.add(local)
+    forms: set[str] = set()
     for name in names:
-        forms += [name, json.dumps(name)[1:-1], quote(name, safe=""), quote_plus(name)]
-    text = answer.body.decode("utf-8", "replace")
-    for form in sorted(set(forms), key=len, reverse=True):
-        text = text.replace(form, "<user>")
+        forms |= {name, json.dumps(name)[1:-1], quote(name, safe=""), quote_plus(name)}
+        forms.add(html.escape(name))
+    ordered = sorted((f for f in forms if f), key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(f) for f in ordered), re.IGNORECASE)
+    text = pattern.sub("<user>", answer.body.decode("utf-8", "replace"))
     return replace(answer, body=text.encode())
+
+
+def without_counts(answer: ResponseRecord) -> ResponseRecord:
+    """The answer with every run of digits made one placeholder: "4 attempts left" and "3
+    attempts left" say the same thing."""
+    return replace(answer, body=_COUNTS.sub(b"<n>", answer.body))
 
 
 @dataclass(frozen=True)
@@ -197,6 +255,57 @@ def judge_answers(
     excerpt = differing_excerpt(known[0], unknown[0])
     said = f"both {known[0].status}, with other bodies (known user | unknown user): {excerpt}"
     return AnswerVerdict("body", said)
+
+
+def judge_attempts(
+    known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]
+) -> AnswerVerdict:
+    """Compare the answers of a run stopped by words of attempts left (echo blanked; the
+    unknown user tried again after the known user's words). Such words for the known user
+    only are a difference: a count of attempts kept for existing accounts tells them apart.
+    When both sides speak of attempts, the answers are compared with every number made one
+    placeholder (a count per address or per name goes down on both sides)."""
+    said = {
+        side: _attempt_words(answers) for side, answers in (("known", known), ("unknown", unknown))
+    }
+    if said["known"] and not said["unknown"]:
+        detail = (
+            f"the known user's answer says {said['known']!r}, the unknown user's answers never "
+            "speak of attempts: a count kept for existing accounts only"
+        )
+        return AnswerVerdict("body", detail)
+    if said["unknown"] and not said["known"]:
+        # A count that reaches the unknown user first is kept per address, not per account.
+        detail = f"only the unknown user's answers speak of attempts ({said['unknown']!r})"
+        return AnswerVerdict(None, detail)
+    return judge_answers([without_counts(a) for a in known], [without_counts(a) for a in unknown])
+
+
+def _attempt_words(answers: Sequence[ResponseRecord]) -> str | None:
+    for answer in answers:
+        found = _ATTEMPT_WORDS.search(answer.text(65536))
+        if found:
+            return found.group(0)
+    return None
+
+
+def locking(known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]) -> str | None:
+    """How the known user's latest answer broke from its first ones (another status; from the
+    third answer on, a body unlike the first two), when no unknown-user answer looks like the
+    new one (a server taking turns with another release answers both users so); None while
+    it keeps its class."""
+    if len(known) < 2:
+        return None
+    first, latest = known[0], known[-1]
+    if latest.status != first.status:
+        if any(u.status == latest.status for u in unknown):
+            return None
+        return f"{first.status} at first, then {latest.status}"
+    if len(known) < 3 or Reference.learn(known[0], known[1]).matches(latest):
+        return None
+    if any(Reference.learn(u).matches(latest) for u in unknown):
+        return None
+    return f"another body: {differing_excerpt(first, latest)}"
 
 
 # -- timing -----------------------------------------------------------------------------------

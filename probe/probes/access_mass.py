@@ -4,15 +4,28 @@ Three requests, all as the endpoint's identity: the object read back (the `read`
 request, or GET on the endpoint's own path), the endpoint's JSON body with the privilege fields
 added, the object read back again. Nothing is written when the first read-back gives no JSON to
 compare with. The write is real: a vulnerable API keeps the privilege it was given.
+
+A strict update model refuses the whole body for one field it does not know (a 400 or 422 for
+`admin`) while it binds another (`role`). So when the write with every field is refused so,
+each field is sent alone, each write followed by a read-back: at most one write and one
+read-back per field.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from probe.exchange import Exchange
 from probe.findings import CheckStatus
-from probe.probes.access_judges import describe, judge_mass_assignment, parse_json, shown
+from probe.probes.access_judges import (
+    MassVerdict,
+    describe,
+    judge_mass_assignment,
+    parse_json,
+    shown,
+)
 from probe.probes.access_rules import PROBE_ID, RULES
 from probe.probes.base import Found, ProbeContext, RequestSpec
 from probe.scenario.models import Endpoint
@@ -20,6 +33,8 @@ from probe.scenario.models import Endpoint
 _RULE = next(rule for rule in RULES if rule.id == f"{PROBE_ID}.mass-assignment")
 CHECK = "mass-assignment"
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+#: Statuses of a body refused for its fields (a validation error): each field is then tried alone.
+VALIDATION_STATUSES = frozenset({400, 422})
 
 
 def read_request(ctx: ProbeContext, endpoint: Endpoint) -> RequestSpec | str:
@@ -75,7 +90,8 @@ class MassAssignmentCheck:
         return exchange, data
 
     async def run(self) -> None:
-        """Read, write with the fields added, read again; judge."""
+        """Read, write with the fields added, read again; judge. A write refused for its
+        fields is tried again with each field alone."""
         reader = read_request(self.ctx, self.endpoint)
         if isinstance(reader, str):
             self._check(CheckStatus.error, reader)
@@ -83,14 +99,12 @@ class MassAssignmentCheck:
         before = await self._read(reader, "read-before")
         if before is None:
             return
-        assert isinstance(self.endpoint.json_body, dict)  # the scenario model checks it
-        body = {**self.endpoint.json_body, **self.fields}
-        spec = self.ctx.endpoint_request(
-            self.endpoint, content=json.dumps(body).encode(), content_type="application/json"
-        )
-        write = await self._send(spec, "write")
+        write = await self._write(self.fields, "write")
         if write.response is None:
             self._check(CheckStatus.error, f"write: request failed ({write.error})")
+            return
+        if write.response.status in VALIDATION_STATUSES and len(self.fields) > 1:
+            await self._one_by_one(reader, before, write)
             return
         if write.response.status >= 300:
             said = f"the write with {shown(self.fields, list(self.fields))} was refused "
@@ -99,24 +113,73 @@ class MassAssignmentCheck:
         after = await self._read(reader, "read-after")
         if after is None:
             return
-        self._judge(before, write, after)
+        verdict = judge_mass_assignment(
+            self.fields, before[1], parse_json(write.response), after[1]
+        )
+        self._judge(verdict, before, write, after)
+
+    async def _write(self, fields: Mapping[str, Any], purpose: str) -> Exchange:
+        assert isinstance(self.endpoint.json_body, dict)  # the scenario model checks it
+        body = {**self.endpoint.json_body, **fields}
+        spec = self.ctx.endpoint_request(
+            self.endpoint, content=json.dumps(body).encode(), content_type="application/json"
+        )
+        return await self._send(spec, purpose)
+
+    async def _one_by_one(
+        self, reader: RequestSpec, before: tuple[Exchange, object], refused: Exchange
+    ) -> None:
+        """Each field alone, each write followed by a read-back; report the first stored."""
+        assert refused.response is not None
+        said = [
+            f"the write with {shown(self.fields, list(self.fields))} was refused "
+            f"({describe(refused.response)}), so each was sent alone"
+        ]
+        inconclusive = False
+        for key, value in self.fields.items():
+            one = {key: value}
+            write = await self._write(one, f"write:{key}")
+            if write.response is None:
+                said.append(f"{key}: request failed ({write.error})")
+                continue
+            if write.response.status >= 300:
+                said.append(f"{key}: refused ({write.response.status})")
+                continue
+            after = await self._read(reader, f"read-after:{key}")
+            if after is None:
+                return
+            written = parse_json(write.response)
+            verdict = judge_mass_assignment(one, before[1], written, after[1])
+            if verdict.stored:
+                self._judge(verdict, before, write, after, "; ".join(said))
+                return
+            if verdict.already:
+                said.append(f"{key}: inconclusive, the read-back held it before the write")
+                inconclusive = True
+            else:
+                said.append(f"{key}: accepted, the read-back does not hold it")
+        self._check(CheckStatus.error if inconclusive else CheckStatus.passed, "; ".join(said))
 
     def _judge(
-        self, before: tuple[Exchange, object], write: Exchange, after: tuple[Exchange, object]
+        self,
+        verdict: MassVerdict,
+        before: tuple[Exchange, object],
+        write: Exchange,
+        after: tuple[Exchange, object],
+        earlier: str = "",
     ) -> None:
-        assert write.response is not None
-        written = parse_json(write.response)
-        verdict = judge_mass_assignment(self.fields, before[1], written, after[1])
+        fields = self.fields
         echo = ""
         if verdict.echoed:
             echo = (
-                f"; the write answer echoed {shown(self.fields, verdict.echoed)}, but the "
+                f"; the write answer echoed {shown(fields, verdict.echoed)}, but the "
                 "read-back does not hold it: not stored (many APIs echo their input)"
             )
+        prefix = f"{earlier}; " if earlier else ""
         if verdict.stored:
             detail = (
-                f"{self.endpoint.method} {self.endpoint.rendered_path} stored "
-                f"{shown(self.fields, verdict.stored)} from the request body: the read-back "
+                f"{prefix}{self.endpoint.method} {self.endpoint.rendered_path} stored "
+                f"{shown(fields, verdict.stored)} from the request body: the read-back "
                 "holds it, and did not before"
             )
             self._check(CheckStatus.failed, detail)
@@ -128,10 +191,10 @@ class MassAssignmentCheck:
             )
         elif verdict.already:
             said = (
-                f"inconclusive: the read-back already held {shown(self.fields, verdict.already)} "
-                "before the write"
+                f"{prefix}inconclusive: the read-back already held "
+                f"{shown(fields, verdict.already)} before the write"
             )
             self._check(CheckStatus.error, said + echo)
         else:
-            said = f"the read-back holds none of {shown(self.fields, list(self.fields))}"
+            said = f"the read-back holds none of {shown(fields, list(fields))}"
             self._check(CheckStatus.passed, said + echo)

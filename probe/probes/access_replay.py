@@ -5,6 +5,12 @@ Each replay is judged against the entitled caller's answer (the endpoint's ident
 owner), learnt once per endpoint and identity from two samples: the engine's baseline when it
 was sent as that identity, and one or two more requests. Nothing here changes an identity's
 token: credentials are read (`ProbeContext.credentials`), invalid tokens are sent as no identity.
+
+A replay that gets the entitled caller's answer is checked once more against a catch-all: the
+same caller sends one GET to a random path beside the endpoint's (`sibling_path`). When that
+path gets the same answer too, the server answers every path alike (a single-page app's page,
+a catch-all route): that is no data of the endpoint's, and nothing is reported. The replays as
+other identities (BOLA, function level) are in `access_others`.
 """
 
 from __future__ import annotations
@@ -15,16 +21,24 @@ from dataclasses import dataclass
 from probe.compare import Reference
 from probe.exchange import Exchange
 from probe.findings import CheckStatus
-from probe.probes.access_judges import describe, equivalent, invalid_token, reference_problem
+from probe.probes.access_judges import (
+    describe,
+    equivalent,
+    invalid_token,
+    reference_problem,
+    sibling_path,
+)
 from probe.probes.access_rules import ADMIN_TAG, PROBE_ID, PUBLIC_TAG, RULES
 from probe.probes.base import Credentials, Found, ProbeContext, RequestSpec
 from probe.redact import CREDENTIAL_HEADERS
 from probe.scenario.models import Endpoint, Identity
 
-_RULES = {rule.id.split(".", 1)[1]: rule for rule in RULES}
+RULES_BY_NAME = {rule.id.split(".", 1)[1]: rule for rule in RULES}
 # Probes never replay a DELETE: the first one may have removed what the next would test.
 NEVER_REPLAYED = frozenset({"DELETE"})
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 FLIPPED = "a JWT with one signature bit flipped"
+PUBLIC_HINT = "if this endpoint is public by design, tag it `public`"
 
 
 @dataclass(frozen=True)
@@ -76,23 +90,25 @@ class EndpointReplays:
         self.ctx = ctx
         self.endpoint = endpoint
         self.open = False
+        #: Set once a catch-all is seen: what the random path beside the endpoint got.
+        self.catch_all: str | None = None
         self._learnt: dict[str, Learnt] = {}
+        self._siblings: dict[str | None, str | None] = {}
 
     async def run(self) -> None:
-        """The checks that apply to the endpoint, anonymous callers first."""
+        """The anonymous replays, when the endpoint has an identity (other identities are
+        `access_others`'s, after these)."""
         if self.endpoint.identity is not None:
             await self.unauthenticated(self.endpoint.identity)
-        if tagged(self.endpoint, ADMIN_TAG):
-            await self.function_level()
-        if self.endpoint.owner is not None:
-            await self.bola(self.endpoint.owner)
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _check(self, name: str, status: CheckStatus, detail: str) -> None:
+    def check(self, name: str, status: CheckStatus, detail: str) -> None:
+        """Record one of the endpoint's checks."""
         self.ctx.check(PROBE_ID, name, self.endpoint, status, detail)
 
-    async def _send(self, spec: RequestSpec, purpose: str, identity: str | None) -> Exchange:
+    async def send(self, spec: RequestSpec, purpose: str, identity: str | None) -> Exchange:
+        """Send a request of the probe about this endpoint."""
         return await self.ctx.send(
             spec, probe=PROBE_ID, purpose=purpose, endpoint=self.endpoint, identity=identity
         )
@@ -103,7 +119,7 @@ class EndpointReplays:
             samples = self._baseline_as(identity)
             spec = self.ctx.endpoint_request(self.endpoint)
             while len(samples) < 2 and all(x.response is not None for x in samples):
-                samples.append(await self._send(spec, f"reference:{identity}", identity))
+                samples.append(await self.send(spec, f"reference:{identity}", identity))
             self._learnt[identity] = _learnt(identity, samples)
         return self._learnt[identity]
 
@@ -122,32 +138,57 @@ class EndpointReplays:
         skip = self._unauthenticated_skip()
         if skip:
             for name in names:
-                self._check(name, CheckStatus.skipped, skip)
+                self.check(name, CheckStatus.skipped, skip)
             return
         credentials = await self.ctx.credentials(identity)
         if credentials is None:
             for name in names:
                 why = f"identity {identity!r} has no working credentials: nothing to compare"
-                self._check(name, CheckStatus.error, why)
+                self.check(name, CheckStatus.error, why)
             return
         learnt = await self.learn(identity)
         if learnt.reference is None:
             for name in names:
-                self._check(name, CheckStatus.error, f"as {identity}, {learnt.problem}")
+                self.check(name, CheckStatus.error, f"as {identity}, {learnt.problem}")
             return
         anonymous = await self._anonymous(credentials.header)
         bad, how = await self._invalid_token(credentials)
+        replays = (
+            ("unauthenticated", anonymous, "without credentials"),
+            ("invalid-token", bad, f"with {how}"),
+        )
+        reference = learnt.reference
+        matched = any(
+            isinstance(x, Exchange) and x.response is not None and equivalent(reference, x.response)
+            for _, x, _ in replays
+        )
+        # Only an accepted replay costs the one request to a random path beside the endpoint.
+        self.catch_all = await self.sibling(learnt, None) if matched else None
         accepted = [
-            x
-            for x in (
-                self._judge("unauthenticated", anonymous, learnt, "without credentials"),
-                self._judge("invalid-token", bad, learnt, f"with {how}"),
-            )
-            if x is not None
+            got
+            for check, sent, way in replays
+            if (got := self._judge(check, sent, learnt, way)) is not None
         ]
         if accepted:
             self.open = True
             self._report_unauthenticated(accepted, learnt)
+
+    async def sibling(self, learnt: Learnt, identity: str | None) -> str | None:
+        """The request to a random path beside the endpoint (`GET /path`) when, sent as
+        `identity` (None: anonymous), it gets the entitled caller's answer again: a catch-all.
+        None when it does not. Sent once per endpoint and identity."""
+        if identity not in self._siblings:
+            path = sibling_path(self.endpoint.rendered_path)
+            url = self.ctx.endpoint_request(self.endpoint, path=path, query={}).url
+            headers = _no_body_headers(self.without_credentials().headers)
+            sent = await self.send(RequestSpec("GET", url, headers), "catch-all", identity)
+            same = (
+                sent.response is not None
+                and learnt.reference is not None
+                and equivalent(learnt.reference, sent.response)
+            )
+            self._siblings[identity] = f"GET {path}" if same else None
+        return self._siblings[identity]
 
     async def _invalid_token(self, credentials: Credentials) -> tuple[Exchange, str]:
         """The request with an invalid token in the identity's header, and what it was."""
@@ -158,9 +199,9 @@ class EndpointReplays:
             self.ctx.keep_secret(forged.rsplit(".", 1)[1], name)
         else:
             self.ctx.public_token(forged)  # random characters: nothing secret to hide
-        spec = self._without_credentials(credentials.header)
+        spec = self.without_credentials(credentials.header)
         spec = spec.with_headers(credentials.line(forged))
-        sent = await self._send(spec, "unauthenticated:invalid-token", None)
+        sent = await self.send(spec, "unauthenticated:invalid-token", None)
         return sent, FLIPPED if is_jwt else "a random token of its shape"
 
     def _unauthenticated_skip(self) -> str | None:
@@ -170,8 +211,9 @@ class EndpointReplays:
             return f"{self.endpoint.method} is never replayed"
         return None
 
-    def _without_credentials(self, header: str = "") -> RequestSpec:
-        """The endpoint's request without any credential header of its own (nor `header`)."""
+    def without_credentials(self, header: str = "") -> RequestSpec:
+        """The endpoint's request without any credential header of its own (nor `header`):
+        a cookie or key written into the endpoint's headers belongs to its identity."""
         spec = self.ctx.endpoint_request(self.endpoint)
         drop = CREDENTIAL_HEADERS | {header.lower()}
         kept = tuple((n, v) for n, v in spec.headers if n.lower() not in drop)
@@ -181,8 +223,8 @@ class EndpointReplays:
         """The request without credentials, or why it cannot be sent without them."""
         if header.lower() in {n.lower() for n in self.ctx.scenario.target.headers}:
             return f"target.headers sets {header} on every request: none goes without it"
-        spec = self._without_credentials(header)
-        return await self._send(spec, "unauthenticated:no-credentials", None)
+        spec = self.without_credentials(header)
+        return await self.send(spec, "unauthenticated:no-credentials", None)
 
     def _judge(
         self, check: str, sent: Exchange | str, learnt: Learnt, how: str
@@ -190,16 +232,19 @@ class EndpointReplays:
         """Record one replay's check; the exchange and how it was sent when it was accepted."""
         if isinstance(sent, str) or sent.response is None:
             why = sent if isinstance(sent, str) else f"request failed ({sent.error})"
-            self._check(check, CheckStatus.error, why)
+            self.check(check, CheckStatus.error, why)
             return None
         assert learnt.reference is not None
-        if equivalent(learnt.reference, sent.response):
-            said = f"{how}: the same answer as {learnt.identity} ({describe(sent.response)})"
-            self._check(check, CheckStatus.failed, said)
-            return sent, how
-        said = f"{how}: {describe(sent.response)}, not {learnt.identity}'s answer"
-        self._check(check, CheckStatus.passed, said)
-        return None
+        if not equivalent(learnt.reference, sent.response):
+            said = f"{how}: {describe(sent.response)}, not {learnt.identity}'s answer"
+            self.check(check, CheckStatus.passed, said)
+            return None
+        said = f"{how}: the same answer as {learnt.identity} ({describe(sent.response)})"
+        if self.catch_all:
+            self.check(check, CheckStatus.error, f"{said}, {catch_all_note(self.catch_all)}")
+            return None
+        self.check(check, CheckStatus.failed, said)
+        return sent, how
 
     def _report_unauthenticated(
         self, accepted: Sequence[tuple[Exchange, str]], learnt: Learnt
@@ -211,108 +256,29 @@ class EndpointReplays:
         )
         if [how for _, how in accepted] == [f"with {FLIPPED}"]:
             detail += "; only the bad signature got through: signatures are not verified"
+        else:
+            detail += f"; {PUBLIC_HINT}"
         exchanges = [x for x, _ in accepted] + [learnt.exchanges[0]]
         notes = {i: f"sent {how}" for i, (_, how) in enumerate(accepted)}
         notes[len(accepted)] = f"as {learnt.identity}: the reference answer"
         found = Found(
-            _RULES["unauthenticated"], detail, exchanges, endpoint=self.endpoint.label, notes=notes
+            RULES_BY_NAME["unauthenticated"],
+            detail,
+            exchanges,
+            endpoint=self.endpoint.label,
+            notes=notes,
         )
         self.ctx.report(PROBE_ID, found)
 
-    # -- other identities ---------------------------------------------------------------------
 
-    async def bola(self, owner: str) -> None:
-        """Replay as each identity other than the owner, without the admin tag."""
-        if self._covered("bola"):
-            return
-        others = [n for n in self.ctx.scenario.identities if n != owner]
-        admins = [n for n in others if has_admin_tag(self.ctx, n)]
-        users = [n for n in others if n not in admins]
-        if not users:
-            why = "no other identity to read the owner's object as"
-            if admins:
-                why = f"the other identities ({', '.join(admins)}) carry the admin tag"
-            self._check("bola", CheckStatus.skipped, why)
-            return
-        note = f"; not tried as {', '.join(admins)} (admin)" if admins else ""
-        await self._as_others("bola", owner, users, note)
+def catch_all_note(sibling: str) -> str:
+    """The words of a check whose replay got the answer that any path gets."""
+    return (
+        f"but so does {sibling}, a random path beside it: every path gets this answer (a "
+        "single-page app's page or a catch-all route), not data of the endpoint's; nothing "
+        "to judge (point the endpoint at the API that serves the data)"
+    )
 
-    async def function_level(self) -> None:
-        """Replay as each identity without the admin tag."""
-        if self._covered("function-level"):
-            return
-        admin = self.endpoint.identity
-        if admin is None:
-            why = "the endpoint has no identity (an admin) whose answer is the reference"
-            self._check("function-level", CheckStatus.error, why)
-            return
-        users = [
-            n for n in self.ctx.scenario.identities if n != admin and not has_admin_tag(self.ctx, n)
-        ]
-        if not users:
-            self._check("function-level", CheckStatus.skipped, "no identity without the admin tag")
-            return
-        note = "" if has_admin_tag(self.ctx, admin) else f"; note: {admin} has no admin tag"
-        await self._as_others("function-level", admin, users, note)
 
-    def _covered(self, check: str) -> bool:
-        """True (and the check skipped) when the endpoint is never replayed, or anonymous
-        callers already got its answer: every identity can then read it too."""
-        if self.endpoint.method in NEVER_REPLAYED:
-            self._check(check, CheckStatus.skipped, f"{self.endpoint.method} is never replayed")
-            return True
-        if self.open:
-            said = "not tried: anonymous callers get its answer (access.unauthenticated)"
-            self._check(check, CheckStatus.skipped, said)
-            return True
-        return False
-
-    async def _as_others(self, check: str, entitled: str, others: list[str], note: str) -> None:
-        """Send as each of `others`; report the answers equivalent to `entitled`'s."""
-        if await self.ctx.credentials(entitled) is None:
-            why = f"identity {entitled!r} has no working credentials: nothing to compare"
-            self._check(check, CheckStatus.error, why)
-            return
-        learnt = await self.learn(entitled)
-        if learnt.reference is None:
-            self._check(check, CheckStatus.error, f"as {entitled}, {learnt.problem}")
-            return
-        accepted: list[Exchange] = []
-        said: list[str] = []
-        answered = 0
-        # A cookie or key written into the endpoint's headers belongs to the entitled caller.
-        spec = self._without_credentials()
-        for name in others:
-            if await self.ctx.credentials(name) is None:
-                said.append(f"{name}: no working credentials, not tried")
-                continue
-            sent = await self._send(spec, check, name)
-            if sent.response is None:
-                said.append(f"{name}: request failed ({sent.error})")
-                continue
-            answered += 1
-            if equivalent(learnt.reference, sent.response):
-                accepted.append(sent)
-                said.append(f"{name}: the same answer ({describe(sent.response)})")
-            else:
-                said.append(f"{name}: {describe(sent.response)}")
-        detail = f"against {entitled}'s answer: " + "; ".join(said) + note
-        if accepted:
-            self._check(check, CheckStatus.failed, detail)
-            self._report_others(check, learnt, accepted)
-        else:
-            # Without a single answer from another identity, nothing was tested.
-            self._check(check, CheckStatus.passed if answered else CheckStatus.error, detail)
-
-    def _report_others(self, check: str, learnt: Learnt, accepted: list[Exchange]) -> None:
-        names = ", ".join(x.identity or "" for x in accepted)
-        where = f"{self.endpoint.method} {self.endpoint.rendered_path}"
-        if check == "bola":
-            detail = f"{names} got {learnt.identity}'s object at {where}: the owner is not checked"
-        else:
-            detail = f"{names}, without the admin tag, got the admin answer of {where}"
-        exchanges = [accepted[0], learnt.exchanges[0], *accepted[1:]]
-        notes = {i: f"as {x.identity}" for i, x in enumerate(exchanges)}
-        notes[1] = f"as {learnt.identity}: the reference answer"
-        found = Found(_RULES[check], detail, exchanges, endpoint=self.endpoint.label, notes=notes)
-        self.ctx.report(PROBE_ID, found)
+def _no_body_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((n, v) for n, v in headers if n.lower() not in _BODY_HEADERS)

@@ -22,9 +22,21 @@ LOGIN_TAG = "login"
 
 _EQUIVALENT = (
     " Equivalent means: a 2xx answer that is not a refusal (no error object, no empty body, no "
-    "short denial text) and whose status class and body match the reference answer once the "
-    "volatile parts are left out (values that changed between two samples of the reference, "
-    "times, ids and nonces)."
+    "short denial text), that holds data (not only empty lists, nulls, zeros and counts), and "
+    "whose status class and body match the reference answer once the volatile parts are left "
+    "out (values that changed between two samples of the reference, times, ids and nonces). "
+    "A reference that holds no data makes the check error: nothing to compare. An accepted "
+    "replay is checked against a catch-all: the same caller sends one GET to a random path "
+    "beside the endpoint's, and when that gets the same answer too (a single-page app's page, "
+    "a catch-all route), the check is error and nothing is reported."
+)
+_PER_VIEWER = (
+    " An answer that is not the same counts too when it is the reference with a few per-viewer "
+    'parts (`can_edit`, a `viewer` name, "Signed in as Bob"): at most two of the reference\'s '
+    "compared JSON leaves (or text elements) differ or are missing, none of them one that "
+    "names the object or the owner, and either 90% of them are shared, or the ones that name "
+    "the object or the owner are all shared and the shared ones outnumber the changed ones two "
+    "to one."
 )
 
 
@@ -45,8 +57,9 @@ RULES = (
             "without credentials, and with an invalid token in the identity's header (a JWT "
             "with one signature bit flipped, otherwise a random string of the same shape). "
             "Either answer equivalent to the identity's own answer, learnt from two "
-            "authenticated samples, is reported: anyone can call what needs a login. When "
-            "the identity itself is refused, the check is error, never pass." + _EQUIVALENT
+            "authenticated samples, is reported: anyone can call what needs a login (or the "
+            "endpoint is public by design: tag it `public`). When the identity itself is "
+            "refused, the check is error, never pass." + _EQUIVALENT
         ),
         remediation=(
             "Require and verify credentials on every endpoint that is not public (deny by "
@@ -66,9 +79,14 @@ RULES = (
             "credentials and without the `admin` tag (an admin reading others' objects is by "
             "design). An answer equivalent to "
             "the owner's is reported with both bodies; a 403, a 404 or any other refusal, or "
-            "an answer holding other data (the caller's own object), is a pass. Not tried "
-            "where anonymous callers already get the answer (reported as unauthenticated)."
+            "an answer holding other data (the caller's own object), is a pass. The finding is "
+            "firm when both answers hold a value that names the object or the owner (a path "
+            "parameter or a path segment with a digit, the owner's login user name, or its "
+            "token's sub, uid or email claim); otherwise it is tentative: the caller's own "
+            "record with the same default values would look the same. Not tried where "
+            "anonymous callers already get the answer (reported as unauthenticated)."
             + _EQUIVALENT
+            + _PER_VIEWER
         ),
         remediation=(
             "Check on every request that the object belongs to the caller (or that the "
@@ -88,7 +106,7 @@ RULES = (
             "samples (that identity should carry the `admin` tag; the check says when it does "
             "not), then is sent once as each identity without the `admin` tag. An answer "
             "equivalent to the admin's is reported. Not tried where anonymous callers already "
-            "get the answer (reported as unauthenticated)." + _EQUIVALENT
+            "get the answer (reported as unauthenticated)." + _EQUIVALENT + _PER_VIEWER
         ),
         remediation=(
             "Check the caller's role on every administrative route (deny by default, one "
@@ -105,18 +123,22 @@ RULES = (
         description=(
             "On endpoints tagged `login`, the endpoint's own user with a wrong password (made "
             "up per scan; the real password is never sent) is compared with an unknown user "
-            "with the same wrong password, two of each. A status that differs, "
-            "or bodies that differ once volatile parts and the echoed user name are left out "
-            "(each side learnt from its two samples), is reported. When they do not differ, "
-            "`timing_samples` more tries per side follow, and the answer times of all tries are "
-            "compared with the slowest of each side set aside: a consistent gap (CWE-208) is "
-            "reported when every answer of one side is slower than every answer of the "
-            "other, and the gap between the sides is at least 50 ms and at least twice the "
-            "spread within either side; with `timing_samples` under 5 no timing verdict is "
-            "made. Tries go in pairs, each side first in turn (a load balancer taking two "
-            "servers in turn cannot sort them). At most 2 + `timing_samples` wrong passwords "
-            "go to the real user, and the probe stops at the first 423, 429 or "
-            "answer that speaks of a lockout, a rate limit or attempts left."
+            "(made up in the known name's shape: the same kinds of characters in the same "
+            "places, an email on the same domain) with the same wrong password, in 2 + "
+            "`timing_samples` pairs, which side goes first drawn at random per pair (no server "
+            "rotation can sort the sides). A status that differs, or bodies that differ once "
+            "volatile parts and the echoed user name (in any letter case) are left out, on "
+            "every try, is reported. Otherwise the answer times are compared with the slowest "
+            "of each side set aside: a consistent gap (CWE-208) is reported when every answer "
+            "of one side is slower than every answer of the other, and the gap between the "
+            "sides is at least 50 ms and at least twice the spread within either side; with "
+            "`timing_samples` under 5 no timing verdict is made. At most 2 + `timing_samples` "
+            "wrong passwords go to the real user; the probe stops at the first 423, 429, "
+            "answer that speaks of a lockout, a disabled, suspended or blocked account or a "
+            "rate limit, or known-user answer whose status or body breaks from its first ones "
+            "unlike any unknown-user answer (the account may be locking). Words of attempts "
+            "left stop the known user's tries; the unknown user still gets its first two, and "
+            "a count of attempts for existing users only is reported."
         ),
         remediation=(
             "Answer every failed login the same way (one status, one message) and make the "
@@ -135,10 +157,15 @@ RULES = (
             "Opt-in per endpoint (`mass_assignment`): the object is read back (the `read` "
             "endpoint, or GET on the same path, as the endpoint's identity), the endpoint's "
             "JSON body is sent with the privilege fields added, and the object is read back "
-            "again. A field that now holds the value sent, and did not before (matched by key "
-            "at any depth of the read-back JSON), is reported. A write answer that only "
+            "again. A field that now holds the value sent, and did not before, is reported; "
+            "it counts at the top level of the read-back object or inside one wrapper object "
+            "(`data`, `user`, `item`, `result`, `profile`, `account`, or the answer's only key), "
+            "never under other nested objects (`metadata`, `preferences`, `settings`), where "
+            "clients keep data the server does not act on. A write answer that only "
             "echoes the field is not enough (many APIs echo their input); a field already at "
-            "that value before makes the check error (inconclusive)."
+            "that value before makes the check error (inconclusive). When the write with every "
+            "field is refused with a 400 or 422 (a strict model refusing unknown fields), each "
+            "field is sent alone, each write followed by a read-back."
         ),
         remediation=(
             "Bind request bodies to an explicit list of fields the caller may set (a DTO or "

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from probe.findings import CheckStatus, Finding
+from probe.findings import CheckStatus, Confidence, Finding
 from probe.probes.access import AccessProbe
 from probe.report import Report
 from tests.probes import apps_access as apps
@@ -139,6 +139,7 @@ def test_a_200_error_body_for_anonymous_callers_is_no_finding(reports: str) -> N
 def test_data_the_same_for_everyone_is_reported_unless_tagged_public(reports: str) -> None:
     report = scan(reports, [report_endpoint("/catalog")])
     assert rules(report) == ["access.unauthenticated"]
+    assert "if this endpoint is public by design, tag it `public`" in only_finding(report).detail
 
     public = scan(reports, [report_endpoint("/catalog", tags=["public"])])
     assert rules(public) == []
@@ -182,6 +183,7 @@ def test_reading_another_users_order_is_bola(weak_shop: str) -> None:
     assert rules(report) == ["access.bola"]
     found = only_finding(report)
     assert found.detail.startswith("bob got alice's object")
+    assert found.confidence == Confidence.firm  # the order's id is in both answers
     # The reader's answer and the owner's, both with the order's body.
     assert [e.status for e in found.evidence] == [200, 200]
     assert all('"id":1001' in e.body_excerpt for e in found.evidence)
@@ -298,8 +300,12 @@ def test_random_delays_give_no_timing_finding(logins: str) -> None:
 def test_a_consistent_delay_for_existing_users_is_reported(logins: str) -> None:
     report = scan(logins, [login("slow")], identities={})
     assert rules(report) == ["access.user-enumeration"]
-    detail = only_finding(report).detail
-    assert "the known user's failed logins take longer" in detail
+    found = only_finding(report)
+    assert "the known user's failed logins take longer" in found.detail
+    # Both requests, each printing its status and time.
+    assert found.reproduce is not None
+    assert found.reproduce.count("%{time_total}") == 2
+    assert "; echo; " in found.reproduce
     assert statuses(report, "login")["user-enumeration"] == CheckStatus.passed
 
 

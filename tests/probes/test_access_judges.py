@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from typing import Any
 
 import jwt
@@ -15,19 +16,25 @@ from hypothesis import strategies as st
 from probe.compare import Reference
 from probe.exchange import ResponseRecord
 from probe.probes.access_judges import (
+    NO_DATA,
+    describe,
     equivalent,
     flip_signature,
     holds,
     invalid_token,
     judge_mass_assignment,
+    jwt_claims,
     reference_problem,
     same_shape,
+    sibling_path,
 )
 from probe.probes.access_login_judges import (
     find_password_field,
     find_user_field,
     judge_answers,
+    judge_attempts,
     judge_timing,
+    locking,
     made_up_user,
     stop_reason,
     with_fields,
@@ -74,6 +81,40 @@ def test_an_error_body_with_200_is_never_equivalent() -> None:
     assert not equivalent(reference, answer({"error": "unauthorized"}))
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"orders": [], "total": 0, "page": 1}, {"data": {"order": None}}, {"items": [], "count": 0}],
+)
+def test_an_answer_without_data_is_never_a_reference_nor_equivalent(body: Any) -> None:
+    assert reference_problem([answer(body), answer(body)]) == NO_DATA
+    assert not equivalent(Reference.learn(answer(body)), answer(body))
+
+
+def test_a_redirect_is_described_by_its_location_on_one_line() -> None:
+    html = b"<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+    moved = ResponseRecord(
+        302, "HTTP/1.1", (("Location", "/login?next=/account"),), html, False, 0.0
+    )
+    assert describe(moved) == "302 to /login?next=/account"
+    assert describe(answer({"a": "line one\nline two"})) == '200 {"a": "line one\\nline two"}'
+    text = ResponseRecord(200, "HTTP/1.1", (), b"<p>\n  hello\n</p>", False, 0.0)
+    assert describe(text) == "200 <p> hello </p>"
+
+
+def test_a_sibling_path_replaces_the_last_segment_with_a_random_one() -> None:
+    first, second = sibling_path("/orders/1001?x=1"), sibling_path("/orders/1001")
+    assert first.startswith("/orders/probe-")
+    assert first != second
+    assert "?" not in first
+    assert sibling_path("/").startswith("/probe-")
+
+
+def test_the_claims_of_a_jwt_are_read_without_verifying() -> None:
+    token = jwt.encode({"sub": "7", "email": "a@b.test"}, SECRET, algorithm="HS256")
+    assert jwt_claims(token) == {"sub": "7", "email": "a@b.test"}
+    assert jwt_claims("opaque-token") is None
+
+
 def test_the_same_data_with_a_fresh_time_is_equivalent() -> None:
     ref = Reference.learn(answer({"id": 7, "served_at": "2026-01-01T10:00:00Z"}))
     assert equivalent(ref, answer({"id": 7, "served_at": "2026-01-01T10:00:05Z"}))
@@ -112,11 +153,28 @@ def test_a_token_without_letters_or_digits_still_changes() -> None:
 # -- mass assignment --------------------------------------------------------------------------
 
 
-def test_a_field_is_found_at_any_depth_whatever_its_case() -> None:
-    data = {"profile": {"isAdmin": True}, "items": [{"role": "admin"}]}
+def test_a_privilege_field_counts_at_the_top_or_in_one_wrapper_whatever_its_case() -> None:
+    data = {"profile": {"isAdmin": True}, "Role": "admin"}
     assert holds(data, "is_admin", True)
     assert holds(data, "role", "admin")
     assert not holds(data, "admin", True)
+    assert holds({"me": {"role": "admin"}}, "role", "admin")  # the answer's only key
+    assert holds([{"id": 1, "role": "admin"}], "role", "admin")  # a list read back
+    assert holds({"data": {"attributes": {"role": "admin"}}}, "role", "admin")  # JSON:API
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": 2, "role": "user", "metadata": {"role": "admin"}},
+        {"preferences": {"role": "admin"}},
+        {"profile": {"settings": {"role": "admin"}}},
+        {"id": 2, "items": [{"role": "admin"}]},
+        {"team": {"members": [{"role": "admin"}]}, "id": 1},
+    ],
+)
+def test_a_privilege_field_nested_elsewhere_does_not_count(data: Any) -> None:
+    assert not holds(data, "role", "admin")
 
 
 def test_true_is_not_one() -> None:
@@ -174,6 +232,33 @@ def test_made_up_users_keep_an_email_shape() -> None:
     assert made_up_user("alice") != made_up_user("alice")
 
 
+def _kinds(name: str) -> str:
+    return re.sub(r"[0-9]", "9", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", name)))
+
+
+@given(st.from_regex(r"[A-Za-z][A-Za-z0-9_.\-]{2,20}", fullmatch=True))
+def test_a_made_up_user_has_the_known_users_shape(known: str) -> None:
+    made = made_up_user(known)
+    assert made.lower() != known.lower()
+    # Every character kind in the same place; a short name lengthened with its last kind.
+    assert _kinds(made)[: len(known)] == _kinds(known)
+    assert len(known) <= len(made) <= max(len(known), 6)
+    assert set(made) - set(string.ascii_letters + string.digits) <= set(known)
+
+
+@pytest.mark.parametrize(
+    ("known", "rule"),
+    [
+        ("alice_w", r"[A-Za-z0-9_]{3,16}"),
+        ("bob", r"[a-z]{3,8}"),
+        ("Alice.Smith@Example.test", r"[A-Z][a-z]{4}\.[A-Z][a-z]{4}@Example\.test"),
+        ("emp-00417", r"[a-z]{3}-[0-9]{5}"),
+    ],
+)
+def test_a_made_up_user_passes_the_known_users_name_rule(known: str, rule: str) -> None:
+    assert re.fullmatch(rule, made_up_user(known))
+
+
 def test_the_wrong_password_is_never_the_real_one() -> None:
     assert wrong_password("x") != "x"
 
@@ -184,13 +269,28 @@ def test_the_wrong_password_is_never_the_real_one() -> None:
         ({"error": "invalid"}, 423),
         ({"error": "slow down"}, 429),
         ({"error": "Account locked"}, 401),
-        ({"error": "invalid credentials, 2 attempts left"}, 401),
         ({"error": "Too many failed logins, try again later"}, 403),
         ({"error": "please solve the captcha"}, 400),
+        ({"error": "Account disabled"}, 403),
+        ({"error": "This account is suspended"}, 401),
+        ({"error": "User blocked"}, 401),
+        ({"error": "account deactivated"}, 401),
+        ({"error": "Too many attempts"}, 401),
     ],
 )
 def test_lockout_and_limit_answers_stop_the_check(body: dict[str, str], status: int) -> None:
-    assert stop_reason(answer(body, status)) is not None
+    sign = stop_reason(answer(body, status))
+    assert sign is not None
+    assert not sign.attempts
+
+
+@pytest.mark.parametrize(
+    "said", ["Invalid credentials. 4 attempts remaining", "invalid credentials, 2 attempts left"]
+)
+def test_attempts_left_stop_the_known_side_only(said: str) -> None:
+    sign = stop_reason(answer({"error": said}, 401))
+    assert sign is not None
+    assert sign.attempts
 
 
 def test_an_ordinary_refusal_does_not_stop_the_check() -> None:
@@ -198,6 +298,16 @@ def test_an_ordinary_refusal_does_not_stop_the_check() -> None:
 
 
 # -- answers ----------------------------------------------------------------------------------
+
+
+def test_an_echoed_user_name_in_another_letter_case_is_no_difference() -> None:
+    def echo(sent: str, shown: str) -> ResponseRecord:
+        said = {"message": f"Invalid email or password for {shown}"}
+        return without_echo(answer(said, 401), sent)
+
+    known = [echo("Alice@Example.test ", "alice@example.test")] * 2
+    unknown = [echo("Qwzkr@Example.test", "qwzkr@example.test")] * 2
+    assert judge_answers(known, unknown).differs is None
 
 
 def test_an_echoed_user_name_is_no_difference() -> None:
@@ -229,6 +339,45 @@ def test_another_message_or_status_is_a_difference() -> None:
 def test_a_status_that_changes_between_tries_gives_no_verdict() -> None:
     known = [answer({"e": 1}, 401), answer({"e": 1}, 400)]
     assert judge_answers(known, [answer({"e": 1}, 404)] * 2).differs is None
+
+
+def test_attempts_counted_for_existing_users_only_are_a_difference() -> None:
+    known = [answer({"error": "Invalid credentials. 4 attempts remaining"}, 401)]
+    unknown = [answer({"error": "Invalid credentials."}, 401)] * 2
+    verdict = judge_attempts(known, unknown)
+    assert verdict.differs == "body"
+    assert "attempts remaining" in verdict.detail
+
+
+def test_attempts_spoken_to_the_unknown_user_only_are_no_difference() -> None:
+    known = [answer({"error": "Invalid credentials."}, 401)] * 2
+    unknown = [answer({"error": "Invalid credentials. 1 attempt left"}, 401)]
+    assert judge_attempts(known, unknown).differs is None
+
+
+def test_attempts_counted_for_everyone_are_no_difference() -> None:
+    def left(count: int) -> ResponseRecord:
+        return answer({"error": f"invalid credentials, {count} attempts left"}, 401)
+
+    assert judge_attempts([left(2)], [left(4), left(3)]).differs is None
+
+
+def test_a_known_user_answer_breaking_from_its_first_ones_is_locking() -> None:
+    wrong = answer({"error": "invalid credentials"}, 401)
+    assert locking([wrong, wrong, wrong], [wrong, wrong]) is None
+    said = locking([wrong, wrong, answer({"error": "E_4031"}, 403)], [wrong, wrong])
+    assert said == "401 at first, then 403"
+    changed = locking([wrong, wrong, answer({"error": "E_4031"}, 401)], [wrong, wrong])
+    assert changed is not None
+    assert changed.startswith("another body")
+
+
+def test_a_change_the_unknown_user_also_got_is_not_locking() -> None:
+    # Two releases behind one balancer: both users meet both messages.
+    old = answer({"error": "Invalid credentials."}, 401)
+    new = answer({"error": "Invalid username or password."}, 401)
+    assert locking([old, old, new], [new, old]) is None
+    assert locking([old, answer({}, 400)], [answer({}, 400)]) is None
 
 
 # -- timing -----------------------------------------------------------------------------------
