@@ -37,13 +37,17 @@ _LOGGED_LINE = re.compile(
     r"^([ \t]*(?:" + _NAMES + r")[ \t]*:[ \t]*).+$", re.IGNORECASE | re.MULTILINE
 )
 _FORMATTER = logging.Formatter()
-# A run of token characters that stops at an ellipsis or a closing quote, or starts after an
-# ellipsis: where a probe cut a quoted value short. At least _MIN_CUT_RUN long to be judged.
+# Where a probe cut a quoted value short: a run of token characters right before an ellipsis
+# ("...", "…"), or from an opening quote to the end of the text; or right after an ellipsis.
+# Runs shorter than _MIN_CUT_RUN are not judged (ordinary words).
+_RUN_CHARS = r"[A-Za-z0-9+/=_\-~%.]"
 _CUT_RUN = re.compile(
-    r"[A-Za-z0-9+/=_\-.~%]+(?=\.\.\.|…|['\"]?$)"
-    r"|(?:(?<=\.\.\.)|(?<=…))[A-Za-z0-9+/=_\-.~%]+"
+    rf"(?P<head>{_RUN_CHARS}+?)(?=\.\.\.|…)"
+    rf"|(?<=[\"'])(?P<open>{_RUN_CHARS}+)(?:$|(?=[\"']))"
+    rf"|(?:(?<=\.\.\.)|(?<=…))(?P<tail>{_RUN_CHARS}+)"
 )
 _MIN_CUT_RUN = 8
+_MIN_QUOTED_RUN = 12
 
 
 def _forms(value: str) -> list[str]:
@@ -119,18 +123,26 @@ class Redactor:
 
     def detail(self, value: str) -> str:
         """`text` for prose that may quote cut pieces of answers: a secret cut short by an
-        ellipsis ("...", "…") or by the end of a quote is masked too, wherever it stands."""
+        ellipsis ("...", "…") or by the end of the text after an opening quote is masked too,
+        wherever it stands."""
         out = self.text(value)
         if not self._secrets:
             return out
-        return _CUT_RUN.sub(lambda m: self._masked_run(m.group(0)), out)
+        return _CUT_RUN.sub(self._masked_run, out)
 
-    def _masked_run(self, run: str) -> str:
-        if len(run) < _MIN_CUT_RUN:
+    def _masked_run(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        core = run.rstrip(".") if match.group("tail") is None else run
+        # A whole quoted word is more often a word: it must be longer to be judged.
+        quoted_word = match.group("open") is not None and match.end() < len(match.string)
+        if len(core) < (_MIN_QUOTED_RUN if quoted_word else _MIN_CUT_RUN):
             return run
+        cut_end = match.group("tail") is None  # the secret's start is shown, its end is cut
         for secret, name in self._secrets.items():
-            if len(secret) > len(run) and (secret.startswith(run) or secret.endswith(run)):
-                return "${" + name + "}"
+            if len(secret) <= len(core):
+                continue
+            if secret.startswith(core) if cut_end else secret.endswith(core):
+                return "${" + name + "}" + run[len(core) :]
         return run
 
     def header(self, name: str, value: str) -> str:

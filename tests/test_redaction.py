@@ -407,9 +407,20 @@ def test_a_secret_cut_short_in_a_detail_is_masked() -> None:
     assert redactor.detail(cut) == 'answered {"session":"${SESSION}... (57 characters)'
     assert redactor.detail('ends "sk_live_4eC39HqLy"') == 'ends "${SESSION}"'
     assert redactor.detail("…HqLyjWDarjtT1zdp7dc was the tail") == "…${SESSION} was the tail"
+    # At the very end of a detail, the ellipsis is no part of the cut secret.
+    end = 'pass: bob got {"session":"sk_live_4eC39HqLyjWDarjtT1zdp7...'
+    assert redactor.detail(end) == 'pass: bob got {"session":"${SESSION}...'
     # Ordinary prose with ellipses, and short runs, stay as they are.
     prose = "tried words... and a.b.c... then sk_live..."
     assert redactor.detail(prose) == prose
+
+
+def test_a_word_that_ends_a_secret_is_no_cut_secret() -> None:
+    redactor = Redactor()
+    redactor.add("winter-2024-password", "carol_pw")
+    said = "needs a body holding a user name and a password"
+    assert redactor.detail(said) == said
+    assert redactor.detail('a field named "password"') == 'a field named "password"'
 
 
 def test_a_secret_quoted_for_a_shell_is_still_a_secret() -> None:

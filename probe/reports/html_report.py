@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -66,7 +67,23 @@ def _environment() -> Environment:
     )
     env.filters["first_line"] = lambda text: str(text).split("\n", 1)[0]
     env.filters["when"] = format_time
+    env.filters["ticks"] = code_spans
     return env
+
+
+_TICKED = re.compile(r"`([^`\n]{1,200})`")
+
+
+def code_spans(text: str) -> Markup:
+    """Rule prose with its `backticked` names as <code> (the rest escaped)."""
+    plain = visible(str(text))
+    out = Markup("")
+    position = 0
+    for match in _TICKED.finditer(plain):
+        out += plain[position : match.start()]  # Markup + str escapes the str
+        out += Markup("<code>{}</code>").format(match.group(1))
+        position = match.end()
+    return out + plain[position:]
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import pytest
 
 from probe.report import Report, ScanStatus
 from probe.reports import render_html
-from probe.reports.html_report import format_duration
+from probe.reports.html_report import code_spans, format_duration
 from tests.reports.factories import (
     CATALOGUE,
     HOSTILE,
@@ -198,3 +198,10 @@ def test_durations_read_naturally(seconds: float, text: str) -> None:
 
 def test_rendering_is_deterministic() -> None:
     assert render_html(hostile_report(), CATALOGUE) == render_html(hostile_report(), CATALOGUE)
+
+
+def test_rule_prose_shows_backticked_names_as_code_and_escapes_the_rest() -> None:
+    html = str(code_spans("tag it `public`; a `<b>` and <script>x</script>"))
+    assert html == (
+        "tag it <code>public</code>; a <code>&lt;b&gt;</code> and &lt;script&gt;x&lt;/script&gt;"
+    )
