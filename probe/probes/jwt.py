@@ -8,13 +8,15 @@ cannot be told apart from the valid answer (the endpoint does not need the token
 
 It tests one identity's token (`probes.jwt.identity`, else the first identity whose token is a
 JWT) on one endpoint (`probes.jwt.endpoint`, else the first endpoint sent as that identity,
-GET first, never one tagged auth or login). Every crafted token goes only to that endpoint,
-through the engine's scope guard, budget and rate limit, as no identity. In order:
+GET first, never one tagged auth or login, never a DELETE). Every crafted token goes only to
+that endpoint, through the engine's scope guard, budget and rate limit, as no identity. A
+DELETE named by `probes.jwt.endpoint` is never sent: every token check is `skipped`. In order:
 
 1. baselines: the valid token twice (the engine's baseline counts once when it carried it),
    the token with one signature bit flipped, and no token. A crafted token is accepted only
    when its answer matches the valid one and differs from the negatives (`jwt_judges`); when
-   no token gets the valid answer, every token check is `error` and nothing is reported;
+   no token gets the valid answer, every token check is `error` and nothing is reported (a
+   weak secret found offline is named in the weak-secret check, unconfirmed);
 2. signature: the payload changed under the original signature (`exp` later, another `sub`),
    the signature stripped, two parts; then `alg` none in 8 forms;
 3. header keys: a `jwk` embedded in the header, `kid` naming /dev/null (3 tokens);
@@ -25,14 +27,23 @@ through the engine's scope guard, budget and rate limit, as no identity. In orde
    a control); and, running beside the rest, real tokens that expire within `wait_for_expiry`
    waited out and replayed past `exp` (`jwt_expiry`);
 7. the token in the query (`?access_token=`, `?token=`) without the header;
-8. refresh rotation: a fresh login's refresh token used twice (`jwt_refresh`).
+8. the valid token once more: when it is no longer accepted (a revoked session, an expired
+   token), the token checks that passed are `error`, since their tokens may have been refused
+   for that alone;
+9. refresh rotation, once every other token check is done (the wait-out included), since a
+   server that detects the reuse may end the user's sessions: a fresh login's refresh token
+   used twice (`jwt_refresh`), the valid token sent before and after it to tell whether it
+   stopped working.
 
 Read from the token, no request: no `exp`, a lifetime above `max_lifetime`, sensitive claims
-(`jwt_hygiene`). Seen in the traffic of the whole scan: a JWT in any request URL.
+(`jwt_hygiene`). Seen in the traffic of the whole scan: a JWT credential in any request URL
+(`jwt_urls`).
 
-Requests: 20 on a typical endpoint with an HS256 token; up to 3 more with `secret`,
-`expired_token` or a weak secret found; 5 more for an RS256 token with a JWKS; 3 and a login
-for refresh rotation; 2 logins, 1 request and at most 22 replays for a wait-out.
+Requests: 21 on a typical endpoint with an HS256 token; up to 3 more with `secret`,
+`expired_token` or a weak secret found; 5 more for an RS256 token with a JWKS; 2 refresh
+requests, a login and 2 valid-token requests for refresh rotation; 2 logins, 1 request and at
+most 22 replays for a wait-out (the identity's own token alone, at most 11 replays, when it
+has no login); one more try of a token answered 429.
 """
 
 from __future__ import annotations
@@ -40,48 +51,39 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 import anyio
 
 from probe.exchange import Exchange
 from probe.findings import CheckStatus, Severity
 from probe.probes.base import Credentials, Found, Probe, ProbeContext
+from probe.probes.jwt_clock import duration, expires_in, lifetime
 from probe.probes.jwt_expiry import ExpiryFindings, minted_expired, replay_expired, wait_out
 from probe.probes.jwt_forged import (
-    QUERY_PARAMS,
     header_injection,
-    jwks_url,
     key_confusion,
     signature,
     token_in_query,
     weak_secret,
 )
 from probe.probes.jwt_hygiene import Hygiene, hygiene
-from probe.probes.jwt_judges import (
-    POLL_OFFSETS,
-    duration,
-    expires_in,
-    jwt_in_url,
-    lifetime,
-    pick_endpoint,
-)
-from probe.probes.jwt_refresh import refresh_plan, refresh_rotation
+from probe.probes.jwt_judges import NEVER_SENT, pick_endpoint
+from probe.probes.jwt_plan import plan_lines
+from probe.probes.jwt_refresh import CHECK as REFRESH_CHECK
+from probe.probes.jwt_refresh import refresh_rotation
 from probe.probes.jwt_rules import CHECKS, PROBE_ID, RULES
-from probe.probes.jwt_secrets import find_secret
+from probe.probes.jwt_secrets import Secret, find_secret
 from probe.probes.jwt_session import Session, Subject, rule_named
 from probe.probes.jwt_tokens import HMAC_HASHES, Jwt, parse
+from probe.probes.jwt_urls import UrlTokens
 from probe.scenario.models import Endpoint, JwtConfig, Scenario
 
 # The names other modules import from here, defined here or re-exported.
-__all__ = ["CHECKS", "JwtProbe"]
+__all__ = ["CHECKS", "TOKEN_CHECKS", "JwtProbe"]
 
 #: Checks that judge crafted tokens at the endpoint: `error` when the baselines are
 #: inconclusive.
 TOKEN_CHECKS = CHECKS[CHECKS.index("signature") : CHECKS.index("token-in-query") + 1]
-# Distinct JWTs seen in URLs that are kept out of the report (a target issuing one per
-# request would otherwise grow the redaction without end).
-_MAX_URL_TOKENS = 50
 
 
 class JwtProbe(Probe):
@@ -92,73 +94,20 @@ class JwtProbe(Probe):
     rules = RULES
 
     def __init__(self) -> None:
-        #: Per place (endpoint label, or URL path), the first exchange of another probe whose
-        #: URL held a JWT, and how many did.
-        self._in_urls: dict[str, tuple[Exchange, int]] = {}
-        #: The distinct JWTs seen in URLs (capped), to keep them out of the report.
-        self._url_tokens: set[str] = set()
-        #: Endpoint requests of other probes (and the engine's baselines) really sent.
-        self._seen = 0
+        self._urls = UrlTokens()
 
     def plan(self, scenario: Scenario) -> list[str]:
         """What `run` would send."""
-        config = _config(scenario.probes.jwt)
-        guess = config.identity or _likely_identity(scenario)
-        who = f"{guess}'s token" if guess else "the token of the first identity with a JWT"
-        if guess and not config.identity:
-            who += " (when it is a JWT)"
-        endpoint = pick_endpoint(scenario, guess, config.endpoint) if guess else None
-        where = endpoint.label if endpoint is not None else "the identity's first GET endpoint"
-        lines = [
-            f"{self.id}: on {where}, with {who}, as no identity: the valid token twice "
-            "(once when the engine's baseline carried it), one signature bit flipped, no token",
-            f"{self.id}: payload changed under the signature (2), signature stripped, two "
-            "parts, alg none in 8 forms, a jwk header and 2 kid /dev/null tokens (15 requests)",
-            f"{self.id}: RS/ES/PS tokens: GET "
-            f"{jwks_url(scenario.target.base_url, config.jwks_url)}, then 4 HS256 tokens per "
-            "fitting public key (at most 16)",
-            f"{self.id}: the token in the query as "
-            + " and ".join(f"?{p}=" for p in QUERY_PARAMS)
-            + " (2 requests)",
-        ]
-        lines += _secret_plan(config)
-        if config.wait_for_expiry:
-            lines.append(
-                f"{self.id}: tokens that expire within {config.wait_for_expiry} s are waited "
-                f"out: 2 fresh logins, 1 request, then up to {2 * len(POLL_OFFSETS)} replays "
-                f"{', '.join(str(o) for o in POLL_OFFSETS[:4])} ... s past exp"
-            )
-        for name, identity in scenario.identities.items():
-            if config.identity in (None, name):
-                line = refresh_plan(identity.login)
-                if line:
-                    lines.append(f"{line} for {name}")
-        lines.append(
-            f"{self.id}: every crafted token goes only to that endpoint, through the scope "
-            "guard and the request budget"
-        )
-        return lines
+        return plan_lines(scenario, _config(scenario.probes.jwt))
 
     def observe(self, exchange: Exchange) -> None:
-        """Note a JWT in the URL of any other probe's request (this probe's own query tests
-        put it there on purpose)."""
-        if exchange.probe == PROBE_ID:
-            return
-        if exchange.endpoint is not None and exchange.response is not None:
-            self._seen += 1  # an endpoint's request sent and answered: a URL the API is used with
-        token = jwt_in_url(exchange.request.url)
-        if token is None:
-            return
-        if len(self._url_tokens) < _MAX_URL_TOKENS:
-            self._url_tokens.add(token)
-        place = exchange.endpoint or urlsplit(exchange.request.url).path or "/"
-        first, count = self._in_urls.get(place, (exchange, 0))
-        self._in_urls[place] = (first, count + 1)
+        """Note a JWT in the URL of any other probe's request."""
+        self._urls.observe(exchange)
 
     async def run(self, ctx: ProbeContext) -> None:
-        """Choose the token and endpoint, then run every check."""
+        """Choose the token and endpoint, then run every check; refresh rotation last."""
         config = _config(ctx.config(self.id))
-        chosen = await _choose(ctx, config)
+        chosen = await _choose(ctx, config, self._urls)
         if isinstance(chosen, str):
             for check in CHECKS:
                 if check != "token-in-url":
@@ -169,85 +118,70 @@ class JwtProbe(Probe):
         endpoint = pick_endpoint(ctx.scenario, identity, config.endpoint)
         said = f"{identity}'s {token.alg or 'unsigned'} token"
         ctx.check(self.id, "token", None, CheckStatus.passed, f"testing {said}")
-        async with anyio.create_task_group() as group:
-            group.start_soon(refresh_rotation, ctx, identity)
-            if endpoint is None:
-                why = (
-                    f"no endpoint is sent as {identity} (or probes.jwt.endpoint names none): "
-                    "name one that needs the token with probes.jwt.endpoint"
-                )
-                for check in ("baselines", *TOKEN_CHECKS):
-                    ctx.check(self.id, check, None, CheckStatus.skipped, why)
-                _hygiene(ctx, identity, token, config, None, None)
-            else:
-                subject = Subject(identity, creds, token, endpoint, config)
-                await _on_endpoint(ctx, subject)
+        session = None
+        why = _unusable(endpoint, identity)
+        if endpoint is None or why:
+            offline = _offline_hit(token, config)
+            for check in ("baselines", *TOKEN_CHECKS):
+                said = f"{offline}: {why}" if check == "weak-secret" and offline else why
+                ctx.check(self.id, check, endpoint, CheckStatus.skipped, said)
+            _hygiene(ctx, identity, token, config, endpoint, None)
+        else:
+            subject = Subject(identity, creds, token, endpoint, config)
+            session = await _on_endpoint(ctx, subject)
+        await _refresh(ctx, identity, session)
 
     def conclude(self, ctx: ProbeContext) -> None:
-        """Report the JWTs seen in request URLs, one finding per endpoint."""
-        if not self._in_urls:
-            if self._seen:
-                said = f"no request URL held a JWT ({self._seen} endpoint requests seen)"
-                ctx.check(self.id, "token-in-url", None, CheckStatus.passed, said)
-            else:
-                said = "no endpoint's request was sent: no URL to look at"
-                ctx.check(self.id, "token-in-url", None, CheckStatus.skipped, said)
-            return
-        for number, token in enumerate(sorted(self._url_tokens), start=1):
-            ctx.keep_secret(token, f"jwt_in_url_{number}")
-        total = sum(count for _, count in self._in_urls.values())
-        said = f"a JWT was sent in the URL of {total} request(s): {', '.join(self._in_urls)}"
-        ctx.check(self.id, "token-in-url", None, CheckStatus.failed, said)
-        for place, (first, count) in self._in_urls.items():
-            found = Found(
-                rule=rule_named("token-in-url"),
-                detail=(
-                    f"a JWT was sent in the request URL ({count} request(s) to {place}): URLs "
-                    "end up in server, proxy and browser logs"
-                ),
-                exchanges=[first],
-                endpoint=first.endpoint,
-                affected=[] if first.endpoint else [place],
-                key="seen-in-url",
-                notes={0: "the URL carries a JWT"},
-            )
-            ctx.report(self.id, found)
+        """Report the JWT credentials seen in request URLs, one finding per endpoint."""
+        self._urls.conclude(ctx)
 
 
 def _config(value: object) -> JwtConfig:
     return value if isinstance(value, JwtConfig) else JwtConfig()
 
 
-def _likely_identity(scenario: Scenario) -> str | None:
-    """The identity `run` will most likely test: the first that logs in or whose token is a
-    JWT (a login's token is only known at run time)."""
-    for name, identity in scenario.identities.items():
-        if identity.login is not None or (identity.token and parse(identity.token)):
-            return name
-    return None
-
-
-def _secret_plan(config: JwtConfig) -> list[str]:
-    lines = []
-    if config.weak_secrets:
-        lines.append(
-            f"{PROBE_ID}: HS tokens: the bundled weak secrets tried offline (no request); a hit "
-            "is confirmed by 1 minted token"
+def _unusable(endpoint: Endpoint | None, identity: str) -> str:
+    """Why no token can be sent to the endpoint ("" when they can)."""
+    if endpoint is None:
+        return (
+            f"no endpoint is sent as {identity} that is neither a login nor a DELETE (or "
+            "probes.jwt.endpoint names none): name one that needs the token with "
+            "probes.jwt.endpoint"
         )
-    lines.append(
-        f"{PROBE_ID}: with a known signing secret: a control token and one minted with exp "
-        "3 h ago (2 requests)"
+    if endpoint.method in NEVER_SENT:
+        return (
+            f"probes.jwt.endpoint names {endpoint.label}, a {endpoint.method}: the probe never "
+            "sends one (each token would run it again); name an endpoint that reads"
+        )
+    return ""
+
+
+def _offline_hit(token: Jwt, config: JwtConfig) -> str:
+    """The weak secret the offline search finds when nothing can be confirmed at the
+    endpoint, as the weak-secret check says it ("" without one)."""
+    if not config.weak_secrets or token.alg not in HMAC_HASHES:
+        return ""
+    secret = find_secret(token)
+    if secret is None:
+        return ""
+    return (
+        f"{secret.shown} reproduces the token's signature offline (a published default), but "
+        "it could not be confirmed with a minted token, so it is not reported"
     )
-    if config.expired_token:
-        lines.append(f"{PROBE_ID}: expired_token replayed once (1 request)")
-    return lines
 
 
 # -- choosing the token -------------------------------------------------------------------------
 
 
-async def _choose(ctx: ProbeContext, config: JwtConfig) -> tuple[Credentials, Jwt] | str:
-    """The identity's credentials and its token, or why there is none to test."""
+async def _choose(
+    ctx: ProbeContext, config: JwtConfig, urls: UrlTokens
+) -> tuple[Credentials, Jwt] | str:
+    """The identity's credentials and its token, or why there is none to test. Every
+    identity's token is made known as a credential for the URL check on the way."""
+    for name in ctx.scenario.identities:
+        known = await ctx.credentials(name)
+        if known is not None:
+            urls.know(known.token)
     names = [config.identity] if config.identity else list(ctx.scenario.identities)
     if not names:
         return "the scenario has no identity: no token to test"
@@ -281,7 +215,7 @@ async def _other_sub(ctx: ProbeContext, identity: str, token: Jwt) -> str | None
 # -- one endpoint -------------------------------------------------------------------------------
 
 
-async def _on_endpoint(ctx: ProbeContext, subject: Subject) -> None:
+async def _on_endpoint(ctx: ProbeContext, subject: Subject) -> Session:
     """The baselines, then every check at the endpoint; the wait-out runs beside the rest."""
     items = hygiene(subject.token, max_lifetime=subject.config.max_lifetime)
     secret_claims = any(item.rule == "sensitive-claim" for item in items)
@@ -292,13 +226,18 @@ async def _on_endpoint(ctx: ProbeContext, subject: Subject) -> None:
     detail = session.baseline_detail()
     if baselines.acceptance is None:
         session.check("baselines", CheckStatus.error, f"{baselines.problem} ({detail})")
+        offline = _offline_hit(subject.token, subject.config)
         for check in TOKEN_CHECKS:
-            session.check(check, CheckStatus.error, f"inconclusive: {baselines.problem}")
+            said = f"inconclusive: {baselines.problem}"
+            if check == "weak-secret" and offline:
+                said = f"{offline}: the endpoint cannot tell tokens apart ({baselines.problem})"
+            session.check(check, CheckStatus.error, said)
     else:
         session.check("baselines", CheckStatus.passed, f"told apart: {detail}")
         await _token_checks(session)
     evidence = session.valid[0] if session.valid else None
     _hygiene(ctx, subject.identity, subject.token, subject.config, subject.endpoint, evidence)
+    return session
 
 
 async def _token_checks(session: Session) -> None:
@@ -306,20 +245,44 @@ async def _token_checks(session: Session) -> None:
     findings = ExpiryFindings()
     async with anyio.create_task_group() as group:
         group.start_soon(wait_out, session, findings)
-        await signature(session, await _other_sub(ctx, subject.identity, subject.token))
-        await header_injection(session)
-        await key_confusion(session)
-        weak = await weak_secret(session)
-        await replay_expired(session, findings)
-        secret, why = _signing_secret(ctx, subject, weak)
-        await minted_expired(session, secret, why, findings)
-        await token_in_query(session)
+        session.hold()
+        stopped = ""
+        try:
+            await signature(session, await _other_sub(ctx, subject.identity, subject.token))
+            await header_injection(session)
+            await key_confusion(session)
+            weak = await weak_secret(session)
+            await replay_expired(session, findings)
+            secret, why = _signing_secret(ctx, subject, weak)
+            await minted_expired(session, secret, why, findings)
+            await token_in_query(session)
+            stopped = await _stopped(session)
+        finally:
+            # Checks already judged are recorded even when a later one fails.
+            session.release(stopped)
     findings.report(session)
 
 
+async def _stopped(session: Session) -> str:
+    """Why the identity's token no longer works, re-sent after the token checks ("" when it
+    still does, or the answer allows no verdict)."""
+    exchange = await session.still_accepted()
+    if session.accepted(exchange) is not False or exchange.response is None:
+        return ""
+    response = exchange.response
+    said = f"re-sent after them, it was answered {response.status}"
+    body = " ".join(response.text(60).split())
+    if body:
+        said += f" {body!r}"
+    left = expires_in(session.subject.token, time.time() + session.skew)
+    if left is not None and left <= 0:
+        said += " (its exp has passed)"
+    return said
+
+
 def _signing_secret(
-    ctx: ProbeContext, subject: Subject, weak: str | None
-) -> tuple[str | None, str]:
+    ctx: ProbeContext, subject: Subject, weak: Secret | None
+) -> tuple[Secret | None, str]:
     """The secret to mint with (a confirmed weak one, or `secret` when it signs the token),
     or None and why not."""
     if weak is not None:
@@ -331,9 +294,45 @@ def _signing_secret(
     alg = subject.token.alg
     if alg not in HMAC_HASHES:
         return None, f"probes.jwt.secret is set, but the token is {alg or 'not'}-signed"
-    if find_secret(subject.token, extra=(secret,)) != secret:
+    found = find_secret(subject.token, extra=(secret,))
+    if found is None or found.text != secret:
         return None, "probes.jwt.secret does not reproduce the token's signature"
-    return secret, ""
+    return found, ""
+
+
+# -- refresh rotation ---------------------------------------------------------------------------
+
+
+async def _refresh(ctx: ProbeContext, identity: str, session: Session | None) -> None:
+    """Refresh rotation, last; with a conclusive endpoint, the identity's token is sent
+    before and after it to tell whether the check ended the user's sessions."""
+    login = ctx.scenario.identities[identity].login
+    refreshes = login is not None and login.refresh is not None
+    watch = session if session is not None and session.acceptance is not None else None
+    creds = await ctx.credentials(identity) if watch is not None and refreshes else None
+    alive = False
+    if watch is not None and creds is not None:
+        alive = bool(watch.accepted(await watch.still_accepted(creds.token)))
+    outcome = await refresh_rotation(ctx, identity)
+    detail = outcome.detail
+    if watch is not None and creds is not None and alive:
+        detail += await _ended(watch, creds.token)
+    ctx.check(PROBE_ID, REFRESH_CHECK, None, outcome.status, detail)
+    if outcome.found is not None:
+        ctx.report(PROBE_ID, outcome.found)
+
+
+async def _ended(session: Session, token: str) -> str:
+    """What the refresh check adds when the token that worked before it no longer does."""
+    after = await session.still_accepted(token)
+    if session.accepted(after) is not False or after.response is None:
+        return ""
+    return (
+        f"; after this check (one more login and two refreshes), "
+        f"{session.subject.identity}'s token stopped working at {session.endpoint.label} "
+        f"(answered {after.response.status}): the server ends the user's sessions on a new "
+        "login or on a reused refresh token"
+    )
 
 
 # -- the token's own claims ---------------------------------------------------------------------

@@ -9,9 +9,12 @@
 - `expiry-minted`: with a known secret, a control token minted with a later `exp` (it must be
   accepted), then one whose `exp` lies three hours in the past.
 
-Time past `exp` is counted by the server's clock when its Date header shows a skew. The
-figures become verdicts in `jwt_judges.judge_past_exp`; one finding per rule at the
-endpoint lists every way that showed it.
+Time past `exp` is counted by the server's clock: its Date header when it sends one, else the
+`iat` of a fresh login's token against the scan's clock around that login (within about a
+second, the uncertainty the verdict allows for). A replay answered 2xx with other data (not
+the valid answer, not a refusal) is no verdict: the check is `error`, saying so. The figures
+become verdicts in `jwt_judges.judge_past_exp`; one finding per rule at the endpoint lists
+every way that showed it.
 """
 
 from __future__ import annotations
@@ -22,23 +25,26 @@ from dataclasses import dataclass, field
 import anyio
 
 from probe.exchange import Exchange
-from probe.findings import CheckStatus
-from probe.probes.jwt_forged import mint_later
-from probe.probes.jwt_judges import (
+from probe.findings import CheckStatus, Confidence
+from probe.probes.jwt_clock import (
     ExpiryVerdict,
     duration,
     expires_in,
+    iat_skew,
     judge_past_exp,
     lifetime,
     poll_offsets,
 )
+from probe.probes.jwt_forged import mint_later, mint_reproduce
 from probe.probes.jwt_rules import PROBE_ID
-from probe.probes.jwt_session import Session
-from probe.probes.jwt_tokens import Jwt, mint, parse
+from probe.probes.jwt_secrets import Secret
+from probe.probes.jwt_session import Sent, Session
+from probe.probes.jwt_tokens import Jwt, mint, parse, time_claim
 
 #: How far in the past the minted token's `exp` lies.
 MINTED_PAST = 3 * 3600
 _RANK = {None: 0, "long-expiry-leeway": 1, "expired-accepted": 2}
+_CONFIDENCE = [Confidence.tentative, Confidence.firm, Confidence.certain]
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,14 @@ class Shown:
         verdict: Its verdict.
         exchange: The replay that was accepted.
         reproduce: A command that reproduces it, when the curl line cannot (a minted token).
+        confidence: Tentative when the server's clock could not be read.
     """
 
     way: str
     verdict: ExpiryVerdict
     exchange: Exchange
     reproduce: str | None = None
+    confidence: Confidence = Confidence.firm
 
 
 @dataclass
@@ -79,9 +87,28 @@ class ExpiryFindings:
             detail = "; ".join(f"{item.way}: {item.verdict.detail}" for item in mine)
             identity = session.subject.identity
             said = f"an expired token of {identity} was accepted like the valid token. {detail}"
-            notes = [f"{item.way}: answered like the valid token" for item in mine]
+            notes = [_note(item, identity) for item in mine]
             exchanges = [item.exchange for item in mine]
-            session.found(rule, said, exchanges, reproduce=mine[0].reproduce, notes=notes)
+            sure = min((item.confidence for item in mine), key=_CONFIDENCE.index)
+            session.found(
+                rule,
+                said,
+                exchanges,
+                reproduce=mine[0].reproduce,
+                notes=notes,
+                confidence=sure,
+            )
+
+
+def _note(item: Shown, identity: str) -> str:
+    said = f"{item.way}: answered like the valid token"
+    if item.way == "waited out" and item.verdict.past is not None:
+        # The token replayed is gone with the scan: any expired one of the same age will do.
+        said += (
+            f" (to replay it, put in any token of {identity} that expired "
+            f"{duration(item.verdict.past)} ago)"
+        )
+    return said
 
 
 # -- the scenario's expired token ---------------------------------------------------------------
@@ -105,8 +132,9 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
         "expired-token", "the scenario's expired_token", await session.send(raw, "expiry-replay")
     )
     accepted, exchange = sent.trial.accepted, sent.exchange
-    if accepted is None:
-        session.check("expiry-replay", CheckStatus.error, f"no verdict ({sent.trial.error})")
+    if accepted is None or sent.trial.other:
+        why = _other(sent) or f"no verdict ({sent.trial.error})"
+        session.check("expiry-replay", CheckStatus.error, f"expired_token: {why}")
         return
     if left is None:
         verdict = _opaque(accepted)
@@ -115,6 +143,16 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
         verdict = judge_past_exp(past if accepted else None, None if accepted else past)
     session.check("expiry-replay", verdict.status, f"expired_token: {verdict.detail}")
     findings.add(Shown("the scenario's expired_token", verdict, exchange))
+
+
+def _other(sent: Sent) -> str:
+    """Why a replay answered with other data tells nothing, or "" when it did not."""
+    if not sent.trial.other:
+        return ""
+    return (
+        f"answered {sent.trial.status} with another answer: inconclusive (neither the valid "
+        "token's answer nor a refusal, such as another user's data)"
+    )
 
 
 def _opaque(accepted: bool) -> ExpiryVerdict:
@@ -129,7 +167,7 @@ def _opaque(accepted: bool) -> ExpiryVerdict:
 
 
 async def minted_expired(
-    session: Session, secret: str | None, why: str, findings: ExpiryFindings
+    session: Session, secret: Secret | None, why: str, findings: ExpiryFindings
 ) -> None:
     """A token minted with `secret` and `exp` three hours ago, after a control minted with a
     later exp that must be accepted; skipped, saying `why`, without a secret."""
@@ -147,12 +185,13 @@ async def minted_expired(
         session.check("expiry-minted", CheckStatus.error, why)
         return
     claims = _expired_claims(token, time.time() + session.skew)
-    minted = mint(token, secret, claims=claims)
+    minted = mint(token, secret.key, claims=claims)
     session.register(minted, "expired_minted", holds_secret=True)
     how = f"minted with exp {duration(MINTED_PAST)} ago"
     sent = await session.trial("expired-minted", minted, how, "expiry-minted")
-    if sent.trial.accepted is None:
-        session.check("expiry-minted", CheckStatus.error, f"no verdict ({sent.trial.error})")
+    if sent.trial.accepted is None or sent.trial.other:
+        said = _other(sent) or f"no verdict ({sent.trial.error})"
+        session.check("expiry-minted", CheckStatus.error, f"a token {how}: {said}")
         return
     verdict = (
         judge_past_exp(MINTED_PAST, None)
@@ -160,18 +199,19 @@ async def minted_expired(
         else judge_past_exp(None, MINTED_PAST)
     )
     session.check("expiry-minted", verdict.status, f"a token {how}: {verdict.detail}")
-    spec = session.request(minted)
-    reproduce = session.mint_command(spec, claims, secret, -MINTED_PAST) if secret else None
+    reproduce = mint_reproduce(session, session.request(minted), claims, secret, -MINTED_PAST)
     findings.add(Shown(f"a token {how}", verdict, sent.exchange, reproduce))
 
 
 def _expired_claims(token: Jwt, now: float) -> dict[str, object]:
-    """The token's claims with `exp` three hours ago, `iat` and `nbf` moved with it."""
+    """The token's claims with `exp` three hours ago, `iat` and `nbf` moved with it (an hour
+    before exp when the token's own lifetime is unknown or absurd)."""
     exp = int(now) - MINTED_PAST
     claims: dict[str, object] = {**token.claims, "exp": exp}
     life = lifetime(token)
+    life = life if life is not None and 0 < life <= 366 * 86_400 else 3600
     if "iat" in claims:
-        claims["iat"] = exp - int(life if life is not None else 3600)
+        claims["iat"] = exp - int(life)
     if "nbf" in claims:
         claims["nbf"] = claims.get("iat", exp - 3600)
     return claims
@@ -190,6 +230,7 @@ class Watched:
         exp: Its exp (Unix time).
         accepted: Latest time past exp it was accepted (seconds), if it was.
         refused: First time past exp it was refused, if it was.
+        other: First time past exp it got another answer (2xx data, no refusal), if it did.
         exchange: The latest replay that was accepted.
     """
 
@@ -198,6 +239,7 @@ class Watched:
     exp: float
     accepted: float | None = None
     refused: float | None = None
+    other: float | None = None
     exchange: Exchange | None = None
 
 
@@ -242,7 +284,8 @@ async def _tokens(session: Session, has_login: bool) -> list[Watched] | None:
     own when it has no login; None (and an `error` check) when that fails."""
     if not has_login:
         own = session.subject.token
-        when = float(own.claims["exp"])
+        when = time_claim(own.claims.get("exp"))
+        assert when is not None  # wait_out waits only for a token with a usable exp
         return [Watched("the identity's token (used while valid)", own.raw, when)]
     used = await _fresh(session, ())
     if used is None:
@@ -265,22 +308,27 @@ async def _tokens(session: Session, has_login: bool) -> list[Watched] | None:
 async def _fresh(session: Session, sent: tuple[str, ...]) -> Watched | None:
     """A fresh login's token, other than the tokens already `sent` when the server allows:
     tokens issued within one second are often identical, so it waits a second and tries
-    again (twice at most)."""
+    again (twice at most). Without a Date header, the first fresh token's `iat` gives the
+    server's clock."""
     label = "a fresh token never used before exp" if sent else "a fresh token used while valid"
     watched = None
     for attempt in range(3):
         if attempt:
             await anyio.sleep(1.1)
+        before = time.time()
         creds = await session.ctx.fresh_login(
             session.subject.identity, probe=PROBE_ID, purpose="expiry-wait"
         )
+        after = time.time()
         token = parse(creds.token) if creds is not None else None
-        exp = token.claims.get("exp") if token is not None else None
-        if token is None or not isinstance(exp, int | float):
+        exp = time_claim(token.claims.get("exp")) if token is not None else None
+        if token is None or exp is None:
             why = "a fresh login gave no token with an exp" if creds else "a fresh login failed"
             session.check("expiry-wait", CheckStatus.error, why)
             return None
-        watched = Watched(label, token.raw, float(exp))
+        if not session.clock.source:
+            session.clock = iat_skew(token, before, after) or session.clock
+        watched = Watched(label, token.raw, exp)
         if token.raw not in sent:
             break
     return watched
@@ -318,29 +366,62 @@ async def _poll(session: Session, watched: list[Watched], deadline: float) -> bo
 
 
 async def _replay(session: Session, token: Watched) -> None:
-    # Counted from when the request leaves: the server judges exp as it arrives.
+    # Counted from when the request leaves: the server judges exp as it arrives. A limited
+    # answer is not retried here: the next replay comes soon, and a retry would blur the time.
     past = time.time() + session.skew - token.exp
-    exchange = await session.send(token.raw, "expiry-wait-replay")
+    exchange = await session.send(token.raw, "expiry-wait-replay", retry=False)
     verdict = session.accepted(exchange)
     if verdict:
         token.accepted = past
         token.exchange = exchange
+    elif verdict is False and session.other(exchange):
+        token.other = past if token.other is None else token.other
     elif verdict is False:
         token.refused = past
 
 
 def _judge_wait(session: Session, watched: list[Watched], findings: ExpiryFindings) -> None:
-    verdicts = [
-        (w, judge_past_exp(w.accepted, w.refused, still_accepted=w.refused is None))
-        for w in watched
-    ]
+    verdicts = [(w, _verdict(session, w)) for w in watched]
     verdicts.sort(key=lambda item: (_RANK[item[1].rule], item[1].past or 0), reverse=True)
     worst_token, worst = verdicts[0]
-    detail = "; ".join(f"{w.label}: {v.detail}" for w, v in verdicts)
+    detail = "; ".join(f"{w.label}: {v.detail}" for w, v in verdicts) + _clock_note(session)
     status = worst.status
     if status is CheckStatus.passed and any(v.status is CheckStatus.error for _, v in verdicts):
         status = CheckStatus.error
     session.check("expiry-wait", status, f"waited out: {detail}")
     if worst.rule is not None and worst_token.exchange is not None:
         shown = ExpiryVerdict(worst.status, detail, worst.rule, worst.past)
-        findings.add(Shown("waited out", shown, worst_token.exchange))
+        sure = Confidence.firm if session.clock.source else Confidence.tentative
+        findings.add(Shown("waited out", shown, worst_token.exchange, confidence=sure))
+
+
+def _verdict(session: Session, token: Watched) -> ExpiryVerdict:
+    if token.accepted is None and token.refused is None and token.other is not None:
+        return ExpiryVerdict(
+            CheckStatus.error,
+            f"answered 2xx with another answer {duration(token.other)} past exp (neither the "
+            "valid token's answer nor a refusal): inconclusive",
+        )
+    return judge_past_exp(
+        token.accepted,
+        token.refused,
+        still_accepted=token.refused is None,
+        margin=session.clock.margin,
+    )
+
+
+def _clock_note(session: Session) -> str:
+    """How the server's clock was read, when not from its Date header."""
+    source = session.clock.source
+    if source.startswith("a fresh token's iat") and session.clock.seconds:
+        ahead = "ahead of" if session.clock.seconds > 0 else "behind"
+        return (
+            f" (counted by the server's clock, {duration(abs(session.clock.seconds))} {ahead} "
+            f"the scan's: read from {source})"
+        )
+    if not source:
+        return (
+            " (the server sends no Date header and its tokens no iat: times are counted by "
+            "the scan's clock)"
+        )
+    return ""

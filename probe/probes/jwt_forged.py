@@ -11,13 +11,23 @@ against the baselines, and recorded as one check with at most one finding.
 
 When the server accepts a wrong signature at all, alg-none, header-key-injection and
 key-confusion are skipped (not sent): signature-not-verified already says everything they
-could.
+could. A payload-changed token that would be byte for byte the real token (an `exp` or `sub`
+the change cannot move, such as NaN) is not sent, and the check says so. The token with
+another `sub` answered 2xx with other data (not a refusal, not a negative's answer) is
+another user's answer: it counts as accepted.
+
+A finding's first evidence is the accepted token that replays best: one shown in full (a
+stripped signature) before one kept secret. Tokens only a key can make (a guessed secret,
+the public key as HMAC secret, the `jwk` header's key) get a reproduction that mints an
+equivalent token and sends it (`jwt_reproduce`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from probe.findings import CheckStatus
@@ -25,19 +35,27 @@ from probe.probes.base import RequestSpec
 from probe.probes.jwt_judges import Trial, summarise
 from probe.probes.jwt_keys import (
     PublicKey,
+    confusion_recipe,
     header_forgeries,
     key_confusion_forgeries,
     public_keys_from_jwks,
 )
+from probe.probes.jwt_reproduce import HOUR, confusion_mint, hmac_mint, jwk_mint
 from probe.probes.jwt_rules import PROBE_ID
-from probe.probes.jwt_secrets import candidates, find_secret
+from probe.probes.jwt_secrets import Secret, candidates, find_secret
 from probe.probes.jwt_session import Sent, Session
-from probe.probes.jwt_tokens import HMAC_HASHES, mint, signature_forgeries
+from probe.probes.jwt_tokens import (
+    HMAC_HASHES,
+    LAST_TIME,
+    Forgery,
+    mint,
+    signature_forgeries,
+    time_claim,
+)
 
 JWKS_PATH = "/.well-known/jwks.json"
 #: Query parameters a token is tried in, without the header.
 QUERY_PARAMS = ("access_token", "token")
-_HOUR = 3600
 _IGNORED = (
     "not sent: the server accepts a token whose signature is wrong "
     "(jwt.signature-not-verified), so these tokens would say nothing more"
@@ -46,12 +64,21 @@ _IGNORED = (
 
 async def signature(session: Session, other_sub: str | None) -> None:
     """The flipped-signature baseline and the signature forgeries; alg none after them."""
-    forgeries = signature_forgeries(session.subject.token, other_sub=other_sub)
-    plain = [f for f in forgeries if not f.name.startswith("alg-none")]
-    none = [f for f in forgeries if f.name.startswith("alg-none")]
+    token = session.subject.token
+    forgeries = signature_forgeries(token, other_sub=other_sub)
+    same = [f for f in forgeries if f.token == token.raw]
+    plain = [f for f in forgeries if not f.name.startswith("alg-none") and f not in same]
+    none = [f for f in forgeries if f.name.startswith("alg-none") and f not in same]
     flipped = _flipped_trial(session)
-    sent = [flipped, *await session.forgeries(plain, "signature")]
-    _judge(session, "signature", "signature-not-verified", "changed or missing signature", sent)
+    sent = [flipped, *[_impersonation(s) for s in await session.forgeries(plain, "signature")]]
+    _judge(
+        session,
+        "signature",
+        "signature-not-verified",
+        "changed or missing signature",
+        sent,
+        unsent=_unsent(same),
+    )
     if session.baselines.signature_ignored:
         session.check("alg-none", CheckStatus.skipped, _IGNORED)
         return
@@ -62,6 +89,26 @@ async def signature(session: Session, other_sub: str | None) -> None:
         "alg none",
         await session.forgeries(none, "alg-none"),
     )
+
+
+def _unsent(same: Sequence[Forgery]) -> str:
+    """Why some forgeries were not sent: they would be the real token itself."""
+    if not same:
+        return ""
+    names = ", ".join(f.name for f in same)
+    return (
+        f"; not sent: {names} (the change leaves the token byte for byte the same: the claim "
+        "cannot be moved, so it would prove nothing)"
+    )
+
+
+def _impersonation(sent: Sent) -> Sent:
+    """The changed-`sub` token answered with other data: another user's answer, accepted."""
+    trial = sent.trial
+    if trial.name != "payload-changed-sub" or not trial.other:
+        return sent
+    how = f"{trial.how}: answered {trial.status} with another user's data"
+    return dataclasses.replace(sent, trial=dataclasses.replace(trial, accepted=True, how=how))
 
 
 def _flipped_trial(session: Session) -> Sent:
@@ -75,11 +122,26 @@ def _flipped_trial(session: Session) -> Sent:
     return Sent(trial, exchange)
 
 
-def _judge(session: Session, check: str, rule: str, label: str, sent: Sequence[Sent]) -> None:
-    """Record a family's check, and one finding listing every token accepted."""
+#: Writes the reproduction of a family's finding from its first accepted token (None: the
+#: curl line of that token's exchange replays it).
+Reproducer = Callable[[Sent], str | None]
+
+
+def _judge(
+    session: Session,
+    check: str,
+    rule: str,
+    label: str,
+    sent: Sequence[Sent],
+    *,
+    unsent: str = "",
+    reproducer: Reproducer | None = None,
+) -> None:
+    """Record a family's check, and one finding listing every token accepted, the one that
+    replays best first."""
     status, detail = summarise(label, [s.trial for s in sent])
-    session.check(check, status, detail)
-    accepted = [s for s in sent if s.trial.accepted]
+    session.check(check, status, detail + unsent)
+    accepted = sorted((s for s in sent if s.trial.accepted), key=lambda s: not s.replayable)
     if not accepted:
         return
     how = "; ".join(f"{s.trial.how} ({s.trial.name})" for s in accepted)
@@ -88,7 +150,16 @@ def _judge(session: Session, check: str, rule: str, label: str, sent: Sequence[S
         f"{len(accepted)} of {len(sent)} {label} token(s) built from {identity}'s "
         f"{session.subject.token.alg} token were accepted like the valid token: {how}"
     )
-    session.found(rule, said, [s.exchange for s in accepted[:3]])
+    first = accepted[0]
+    reproduce = reproducer(first) if reproducer is not None and not first.replayable else None
+    notes = [_note(s) for s in accepted[:3]]
+    session.found(rule, said, [s.exchange for s in accepted[:3]], reproduce=reproduce, notes=notes)
+
+
+def _note(sent: Sent) -> str:
+    if sent.trial.name == "payload-changed-sub" and sent.trial.other:
+        return "the token with another sub: answered with another user's data"
+    return f"the crafted token ({sent.trial.name}): answered like the valid token"
 
 
 async def header_injection(session: Session) -> None:
@@ -97,7 +168,22 @@ async def header_injection(session: Session) -> None:
         session.check("header-key-injection", CheckStatus.skipped, _IGNORED)
         return
     sent = await session.forgeries(header_forgeries(session.subject.token), "header-key")
-    _judge(session, "header-key-injection", "header-key-injection", "header key", sent)
+
+    def reproducer(first: Sent) -> str | None:
+        if first.trial.name != "jwk-embedded":
+            return None
+        token = session.subject.token
+        mint = jwk_mint(session.claims_word(token.claims), token.header)
+        return session.reproduce(session.request(None), mint)
+
+    _judge(
+        session,
+        "header-key-injection",
+        "header-key-injection",
+        "header key",
+        sent,
+        reproducer=reproducer,
+    )
 
 
 # -- key confusion -------------------------------------------------------------------------------
@@ -113,14 +199,23 @@ async def key_confusion(session: Session) -> None:
     if session.baselines.signature_ignored:
         session.check("key-confusion", CheckStatus.skipped, _IGNORED)
         return
-    keys, why = await _public_keys(session)
+    keys, why, url = await _public_keys(session)
     forgeries = key_confusion_forgeries(token, keys)
     if not forgeries:
         said = why or f"no key of the JWKS fits an {token.alg} token"
         session.check("key-confusion", CheckStatus.skipped, f"no public key: {said}")
         return
     sent = await session.forgeries(forgeries, "key-confusion")
-    _judge(session, "key-confusion", "key-confusion", "key confusion", sent)
+
+    def reproducer(first: Sent) -> str | None:
+        recipe = confusion_recipe(token, keys, first.trial.name)
+        if recipe is None:
+            return None
+        key, form = recipe
+        mint = confusion_mint(session.claims_word(token.claims), key.index, form, token.header)
+        return session.reproduce(session.request(None), mint, fetch=url)
+
+    _judge(session, "key-confusion", "key-confusion", "key confusion", sent, reproducer=reproducer)
 
 
 def jwks_url(base_url: str, configured: str | None) -> str:
@@ -133,24 +228,30 @@ def jwks_url(base_url: str, configured: str | None) -> str:
     return urljoin(base_url, JWKS_PATH)
 
 
-async def _public_keys(session: Session) -> tuple[list[PublicKey], str]:
-    """The JWKS's keys, or none and why."""
+async def _public_keys(session: Session) -> tuple[list[PublicKey], str, str]:
+    """The JWKS's keys, or none and why; and the URL it was read from."""
     ctx = session.ctx
     url = jwks_url(ctx.scenario.target.base_url, session.subject.config.jwks_url)
     exchange = await ctx.send(RequestSpec("GET", url), probe=PROBE_ID, purpose="jwks")
     response = exchange.response
     if response is None:
-        return [], f"{url} was not read ({exchange.error})"
+        return [], f"{url} was not read ({exchange.error})", url
     if response.status != 200:
-        return [], f"{url} answered {response.status}"
+        return [], f"{url} answered {response.status}", url
     keys = public_keys_from_jwks(response.body, source=url)
-    return keys, "" if keys else f"{url} holds no RSA, EC or OKP signing key"
+    if keys:
+        return keys, "", url
+    if response.truncated:
+        cap = ctx.scenario.settings.body_cap
+        why = f"the JWKS was cut at body_cap ({cap} bytes); raise settings.body_cap to read it"
+        return [], f"{url}: {why}", url
+    return [], f"{url} holds no RSA, EC or OKP signing key", url
 
 
 # -- weak secret --------------------------------------------------------------------------------
 
 
-async def weak_secret(session: Session) -> str | None:
+async def weak_secret(session: Session) -> Secret | None:
     """The weak secret found offline and confirmed by a minted token, or None."""
     token = session.subject.token
     if not session.subject.config.weak_secrets:
@@ -166,37 +267,47 @@ async def weak_secret(session: Session) -> str | None:
         session.check("weak-secret", CheckStatus.passed, said)
         return None
     sent, claims, spec = await mint_later(session, secret, "weak-secret")
-    shown = repr(secret) if secret else "an empty secret"
     if not sent.trial.accepted:
         answer = sent.trial.status if sent.trial.status is not None else sent.trial.error
         said = (
-            f"{shown} reproduces the token's signature offline, but a token minted with it "
-            f"(exp 1 h later) was not accepted ({answer}): not confirmed, not reported"
+            f"{secret.shown} reproduces the token's signature offline, but a token minted "
+            f"with it (exp 1 h later) was not accepted ({answer}): not confirmed, not reported"
         )
         session.check("weak-secret", CheckStatus.error, said)
         return None
     said = (
-        f"{session.subject.identity}'s {token.alg} token is signed with {shown}, a published "
-        f"default (found offline among {len(candidates())} candidates); a token minted with "
-        "it, exp 1 h later, was accepted like the valid token"
+        f"{session.subject.identity}'s {token.alg} token is signed with {secret.shown}, a "
+        f"published default (found offline among {len(candidates())} candidates); a token "
+        "minted with it, exp 1 h later, was accepted like the valid token"
     )
     session.check("weak-secret", CheckStatus.failed, said)
-    reproduce = session.mint_command(spec, claims, secret, _HOUR) if secret else None
+    reproduce = mint_reproduce(session, spec, claims, secret, HOUR)
     session.found("weak-secret", said, [sent.exchange], reproduce=reproduce)
     return secret
 
 
+def mint_reproduce(
+    session: Session, spec: RequestSpec, claims: dict[str, Any], secret: Secret, exp: int
+) -> str:
+    """The shell line that mints the token with `secret` (`exp` seconds from when it runs)
+    and sends `spec` with it."""
+    token = session.subject.token
+    word = session.claims_word(claims)
+    mint = hmac_mint(word, secret.text, token.alg, token.header, form=secret.form, exp=exp)
+    return session.reproduce(spec, mint)
+
+
 async def mint_later(
-    session: Session, secret: str, purpose: str
+    session: Session, secret: Secret, purpose: str
 ) -> tuple[Sent, dict[str, object], RequestSpec]:
     """Send a token minted with `secret` whose exp is an hour from now (an hour after its
     own when that is later); the minted token is kept secret in the report."""
     token = session.subject.token
     now = int(time.time())
-    exp = token.claims.get("exp")
-    later = max(now, int(exp) if isinstance(exp, int | float) else now) + _HOUR
+    own = time_claim(token.claims.get("exp"))
+    later = max(now, int(own)) + HOUR if own is not None and own < LAST_TIME - HOUR else now + HOUR
     claims = {**token.claims, "exp": later}
-    minted = mint(token, secret, claims=claims)
+    minted = mint(token, secret.key, claims=claims)
     session.register(minted, f"{purpose}_minted", holds_secret=True)
     how = "a token minted with the secret, exp an hour from now"
     sent = await session.trial(f"{purpose}-minted", minted, how, f"{purpose}-minted")

@@ -3,7 +3,8 @@
 `hygiene(token, max_lifetime=...)` lists what a careful tester would point out in a captured
 token; the jwt probe turns each item into a finding:
 
-- `no-exp`: no usable `exp` (absent, or not a number): the token never expires (medium);
+- `no-exp`: no usable `exp` (absent, not a number, NaN, infinite, or beyond year 9999): the
+  token never expires (medium);
 - `long-lifetime`: `exp - iat` above `max_lifetime` (low; medium above one day). Without an
   `iat` the lifetime is unknown: an `info` item says so, and nothing is guessed;
 - `sensitive-claim`: a claim holding a password, secret, API or private key, a card number, a
@@ -19,6 +20,7 @@ time), and the value must be a non-empty string that is not a placeholder or a m
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from itertools import islice
 from typing import Any, TypeGuard
 
 from probe.findings import Severity
-from probe.probes.jwt_tokens import Jwt
+from probe.probes.jwt_tokens import Jwt, short_repr, time_claim
 from probe.probes.secret_values import not_a_value, password_shape
 
 DAY = 86_400
@@ -46,12 +48,29 @@ _SECRET_ENDINGS: dict[tuple[str, ...], str] = {
     ("secret", "key"): "secret",
     ("signing", "key"): "secret",
     ("encryption", "key"): "secret",
-    ("apikey",): "api key",
-    ("api", "key"): "api key",
+    ("apikey",): "API key",
+    ("api", "key"): "API key",
     ("private", "key"): "private key",
     ("privkey",): "private key",
+    # The same names in other languages (German, Dutch, French, Spanish, Portuguese,
+    # Italian, Polish, Swedish, Danish/Norwegian).
+    ("passwort",): "password",
+    ("kennwort",): "password",
+    ("wachtwoord",): "password",
+    ("motdepasse",): "password",
+    ("mot", "de", "passe"): "password",
+    ("contrasena",): "password",
+    ("senha",): "password",
+    ("parola",): "password",
+    ("haslo",): "password",
+    ("losenord",): "password",
+    ("passord",): "password",
+    ("adgangskode",): "password",
+    ("geheimnis",): "secret",
 }
 _KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Letters that do not decompose into a base letter and an accent.
+_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae"})
 _PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 # Registered and OpenID claims: identifiers and times, never a card or an SSN.
 _ID_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "sid"})
@@ -102,13 +121,15 @@ def hygiene(token: Jwt, *, max_lifetime: int) -> list[Hygiene]:
 
 
 def _expiry(claims: dict[str, Any], max_lifetime: int) -> list[Hygiene]:
-    exp, iat = claims.get("exp"), claims.get("iat")
     if "exp" not in claims:
         return [Hygiene("no-exp", Severity.medium, "the token has no exp claim", "exp")]
-    if not _is_number(exp):
-        detail = f"the token's exp is not a number ({exp!r}), so it sets no expiry"
+    exp, iat = time_claim(claims.get("exp")), time_claim(claims.get("iat"))
+    if exp is None:
+        raw = claims.get("exp")
+        what = "not a number" if not _is_number(raw) else "not a usable time"
+        detail = f"the token's exp is {what} ({short_repr(raw)}), so it sets no expiry"
         return [Hygiene("no-exp", Severity.medium, detail, "exp")]
-    if not _is_number(iat):
+    if iat is None:
         detail = "the token has no numeric iat claim, so its lifetime is unknown; not judged"
         return [Hygiene("long-lifetime", Severity.info, detail, "iat")]
     lifetime = exp - iat
@@ -129,14 +150,19 @@ def _duration(seconds: float) -> str:
 
 def _sensitive(claims: dict[str, Any]) -> list[Hygiene]:
     return [
-        Hygiene("sensitive-claim", Severity.medium, f"the claim {path} holds a {kind}", path)
+        Hygiene("sensitive-claim", Severity.medium, f"the claim {path} holds {_a(kind)}", path)
         for path, kind in sensitive_claims(claims)
     ]
 
 
+def _a(kind: str) -> str:
+    """The kind with its article: "an API key", "a password", "an IBAN", "a US SSN"."""
+    return f"an {kind}" if kind.startswith(("API", "IBAN")) or kind[0] in "aeio" else f"a {kind}"
+
+
 def sensitive_claims(claims: dict[str, Any]) -> list[tuple[str, str]]:
     """(dotted claim path, kind) for every claim holding something no token should carry:
-    kinds "password", "password hash", "secret", "api key", "private key", "card number",
+    kinds "password", "password hash", "secret", "API key", "private key", "card number",
     "US SSN", "IBAN". Nested objects and lists are walked (list items as `name[0]`)."""
     found = []
     for path, key, value in _walk(claims):
@@ -189,12 +215,19 @@ def _holds_id(key: str) -> bool:
 def _named_secret(key: str) -> str | None:
     """The kind of secret a claim's name says it holds (`db_password`: password), or None
     for names where the secret's noun is not the last word (`password_changed_at`)."""
-    words = tuple(word.lower() for word in _KEY_WORDS.findall(key))
-    for size in (2, 1):
+    words = tuple(word.lower() for word in _KEY_WORDS.findall(_ascii(key)))
+    for size in (3, 2, 1):
         kind = _SECRET_ENDINGS.get(words[-size:]) if len(words) >= size else None
         if kind is not None:
             return kind
     return None
+
+
+def _ascii(key: str) -> str:
+    """The name with accents and letters like ł taken off (`contraseña`: contrasena), so
+    names in other languages split into words like English ones."""
+    plain = unicodedata.normalize("NFKD", key.translate(_LETTERS))
+    return "".join(char for char in plain if not unicodedata.combining(char))
 
 
 def _secret_value(kind: str, text: str) -> bool:

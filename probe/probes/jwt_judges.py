@@ -3,9 +3,10 @@
 `judge_baselines` learns the answers to compare with from the baselines (the valid token
 twice, the token with one signature bit flipped, no token) and says when they cannot be told
 apart; `Acceptance.accepted` is the verdict on one crafted token. The rest turn figures into
-check outcomes: `summarise` for a family of forged tokens, `judge_past_exp` for expiry,
-`judge_refresh` for refresh-token rotation, plus the clock skew from a Date header and the
-choice of identity and endpoint. No function here sends anything.
+check outcomes: `summarise` for a family of forged tokens,
+`judge_refresh` for refresh-token rotation, plus the tokens in URLs that are credentials and
+the choice of identity and endpoint. The judges of time are in `jwt_clock`. No function here
+sends anything.
 """
 
 from __future__ import annotations
@@ -13,30 +14,26 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from typing import TypeGuard
+from typing import Any
 from urllib.parse import unquote
 
-from probe.compare import Reference, is_refusal
+from probe.compare import Reference, holds_data, is_refusal
 from probe.exchange import ResponseRecord
 from probe.findings import CheckStatus
 from probe.identities import dig
 from probe.probes.jwt_tokens import Jwt, parse
 from probe.scenario.models import Endpoint, Scenario
 
-#: Seconds past `exp` that count as ordinary clock leeway (detail only).
-LEEWAY = 60.0
-#: Seconds past `exp` up to which acceptance is a long leeway (low); beyond is high.
-LONG_LEEWAY = 300.0
-#: When the wait-out replays a token, in seconds past its `exp`: doubling at first, then a
-#: replay just past each threshold, so each band is told with the fewest requests.
-POLL_OFFSETS = (1, 2, 4, 8, 16, 32, 61, 121, 181, 241, 301)
 #: Tags of endpoints that take credentials rather than a token (never the token's endpoint).
 LOGIN_TAGS = frozenset({"auth", "login"})
-# A Date header has one-second resolution; a smaller gap is no skew.
-_SKEW_FLOOR = 2.0
+#: Methods never sent by the probe: a DELETE replayed twenty times deletes twenty times.
+NEVER_SENT = frozenset({"DELETE"})
+# Claims that make a JWT in a URL a credential: it names a user, or it is built to expire
+# like an access token (exp beside iat, iss or aud). A signed cursor ({"offset": 20}) is not.
+_IDENTITY_CLAIMS = frozenset({"sub", "uid", "user_id", "userid", "email", "username", "upn"})
+_ACCESS_CLAIMS = frozenset({"iat", "iss", "aud"})
 _URL_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
 
@@ -58,6 +55,15 @@ class Acceptance:
     def accepted(self, response: ResponseRecord) -> bool:
         """True when `response` is the valid token's answer and none of the negatives'."""
         if not self.valid.matches(response):
+            return False
+        return not any(negative.matches(response) for negative in self.negatives)
+
+    def other(self, response: ResponseRecord) -> bool:
+        """True for another answer that is no refusal: a 2xx holding data that matches
+        neither the valid answer nor a negative (another user's profile, say)."""
+        if not 200 <= response.status < 300 or is_refusal(response) or not holds_data(response):
+            return False
+        if self.valid.matches(response):
             return False
         return not any(negative.matches(response) for negative in self.negatives)
 
@@ -139,6 +145,8 @@ class Trial:
         status: The answer's status, or None when none came.
         accepted: The verdict; None when no answer came.
         error: Why no answer came.
+        other: Not accepted, but answered 2xx with data that is neither the valid answer nor
+            a negative one (`Acceptance.other`).
     """
 
     name: str
@@ -146,11 +154,13 @@ class Trial:
     status: int | None
     accepted: bool | None
     error: str | None = None
+    other: bool = False
 
 
 def summarise(label: str, trials: Sequence[Trial]) -> tuple[CheckStatus, str]:
     """A family's check outcome: `fail` when any token was accepted, `pass` when every one got
-    an answer and none was accepted, `error` when some got no answer."""
+    an answer and none was accepted, `error` when some got no answer. A family whose answers
+    are all 5xx passes, saying the server errors on tokens it cannot parse."""
     if not trials:
         return CheckStatus.skipped, f"{label}: no token to send"
     accepted = [t.name for t in trials if t.accepted]
@@ -166,7 +176,18 @@ def summarise(label: str, trials: Sequence[Trial]) -> tuple[CheckStatus, str]:
         if refused:
             said = f"{said}; not accepted: {statuses(refused)}"
         return CheckStatus.error, f"{head}: {said}"
-    return CheckStatus.passed, f"{head}: none accepted ({statuses(refused)})"
+    return CheckStatus.passed, f"{head}: none accepted ({statuses(refused)}){_errors(refused)}"
+
+
+def _errors(trials: Sequence[Trial]) -> str:
+    """What 5xx answers to crafted tokens say: the server fails on tokens it cannot parse."""
+    failing = [t for t in trials if t.status is not None and t.status >= 500]
+    if not failing:
+        return ""
+    if len(failing) == len(trials):
+        code = failing[0].status if len({t.status for t in failing}) == 1 else "5xx"
+        return f"; the server errors ({code}) on tokens it cannot parse"
+    return f"; {len(failing)} answered 5xx: the server errors on tokens it cannot parse"
 
 
 def statuses(trials: Sequence[Trial]) -> str:
@@ -184,105 +205,6 @@ def _success(trial: Trial) -> bool:
     return trial.status is not None and 200 <= trial.status < 300
 
 
-# -- expiry -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExpiryVerdict:
-    """What an expiry test showed.
-
-    Attributes:
-        status: The check's outcome.
-        detail: The figures, for the check and the finding.
-        rule: The rule name that fires ("expired-accepted", "long-expiry-leeway"), or None.
-        past: Seconds past `exp` the token was last accepted, if it was.
-    """
-
-    status: CheckStatus
-    detail: str
-    rule: str | None = None
-    past: float | None = None
-
-
-def judge_past_exp(
-    accepted: float | None, refused: float | None, *, still_accepted: bool = False
-) -> ExpiryVerdict:
-    """The verdict from the latest time past `exp` a token was accepted and the first it was
-    refused (seconds; None when it never was). `still_accepted`: the test ended with the token
-    still accepted (a wait that ran out), so the figure is a lower bound."""
-    if accepted is None:
-        if refused is None:
-            return ExpiryVerdict(CheckStatus.error, "no replay past exp got an answer")
-        return ExpiryVerdict(CheckStatus.passed, f"refused {duration(refused)} past exp")
-    said = f"accepted {duration(accepted)} past exp"
-    if refused is not None and refused > accepted:
-        said += f", refused {duration(refused)} past exp"
-    elif still_accepted:
-        said += " and still accepted when the test ended"
-    if accepted > LONG_LEEWAY:
-        return ExpiryVerdict(CheckStatus.failed, said, "expired-accepted", accepted)
-    if accepted > LEEWAY:
-        if still_accepted:
-            said += " (the server may not check exp at all: a secret or an expired_token tells)"
-        return ExpiryVerdict(CheckStatus.failed, said, "long-expiry-leeway", accepted)
-    if still_accepted:
-        return ExpiryVerdict(
-            CheckStatus.error,
-            f"{said}; up to {LEEWAY:g} s is ordinary clock leeway, so this tells nothing yet "
-            "(a longer wait_for_expiry, a secret or an expired_token would)",
-            past=accepted,
-        )
-    return ExpiryVerdict(
-        CheckStatus.passed, f"{said} (within ordinary clock leeway)", None, accepted
-    )
-
-
-def duration(seconds: float) -> str:
-    """`45 s`, `5 min`, `3 h`, `2 days`: the largest unit that reads well."""
-    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
-        if abs(seconds) >= 2 * size:
-            return f"{seconds / size:.3g} {unit}"
-    return f"{seconds:.0f} s"
-
-
-def clock_skew(response: ResponseRecord, local: float) -> float:
-    """How far the server's clock (its Date header) is ahead of `local` (a Unix time taken
-    when the answer came); 0 without a readable Date or when the gap is within its
-    one-second resolution."""
-    value = response.header("date")
-    if not value:
-        return 0.0
-    try:
-        server = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return 0.0
-    skew = server - local
-    return skew if abs(skew) > _SKEW_FLOOR else 0.0
-
-
-def expires_in(token: Jwt, now: float) -> float | None:
-    """Seconds until the token's `exp` (negative once past), or None without a numeric exp."""
-    exp = token.claims.get("exp")
-    return float(exp) - now if _number(exp) else None
-
-
-def lifetime(token: Jwt) -> float | None:
-    """`exp - iat` in seconds, or None when either is missing."""
-    exp, iat = token.claims.get("exp"), token.claims.get("iat")
-    if _number(exp) and _number(iat):
-        return float(exp) - float(iat)
-    return None
-
-
-def _number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def poll_offsets(room: float) -> tuple[int, ...]:
-    """The replay times past `exp` that fit in `room` seconds after it."""
-    return tuple(offset for offset in POLL_OFFSETS if offset <= room)
-
-
 # -- refresh rotation ---------------------------------------------------------------------------
 
 
@@ -298,13 +220,48 @@ def issued_token(response: ResponseRecord | None, token_path: str) -> str | None
     return token if isinstance(token, str) and token else None
 
 
-def judge_refresh(second: ResponseRecord, token_path: str) -> tuple[CheckStatus, str]:
-    """The verdict on a refresh token's second use (the first worked): a new access token
-    again is `fail`; a refusal is `pass`; anything else is `error` (cannot tell)."""
-    if issued_token(second, token_path) is not None:
+def judge_refresh(
+    first: ResponseRecord,
+    second: ResponseRecord,
+    token_path: str,
+    refresh_path: str | None = None,
+    sent: str = "",
+) -> tuple[CheckStatus, str]:
+    """The verdict on a refresh token's second use, the first having given an access token.
+
+    `fail` when the second answer carries a new token: an access token other than the first
+    answer's, or a refresh token (at `refresh_path`) other than the first answer's and the
+    one `sent`. `pass` when it is refused, or when it repeats the first answer's tokens (a
+    reuse grace period: the server answers a retried refresh with what it already issued, and
+    no new token comes out), provided a re-issued token would differ (an opaque token, or a
+    JWT with a time or id claim; the second use is sent over a second after the first).
+    Anything else is `error`: it cannot be told."""
+    access1, access2 = issued_token(first, token_path), issued_token(second, token_path)
+    refresh1 = issued_token(first, refresh_path) if refresh_path else None
+    refresh2 = issued_token(second, refresh_path) if refresh_path else None
+    new_refresh = refresh2 is not None and refresh2 not in (refresh1, sent)
+    if access2 is not None and access2 != access1:
+        also = f" (and a new refresh token at {refresh_path!r})" if new_refresh else ""
         return CheckStatus.failed, (
             f"the same refresh token worked twice: the second use answered {second.status} "
-            f"with a new access token at {token_path!r}"
+            f"with a new access token at {token_path!r}{also}"
+        )
+    if new_refresh:
+        return CheckStatus.failed, (
+            f"the same refresh token worked twice: the second use answered {second.status} "
+            f"with a new refresh token at {refresh_path!r}"
+        )
+    if access2 is not None:
+        if not _varies(access2):
+            return CheckStatus.error, (
+                f"the second use answered {second.status} with the first answer's access "
+                "token again, a JWT without iat, exp, nbf or jti that the server may issue "
+                "alike every time: a repeated answer cannot be told from a new one"
+            )
+        return CheckStatus.passed, (
+            f"no new token: the second use answered {second.status} with the same tokens as "
+            "the first (a reuse grace period: the server repeats its answer to a retried "
+            "refresh for a while, and issues nothing new)"
         )
     if is_refusal(second):
         return CheckStatus.passed, f"rotated: the second use was refused ({_said(second)})"
@@ -314,28 +271,59 @@ def judge_refresh(second: ResponseRecord, token_path: str) -> tuple[CheckStatus,
     )
 
 
+def _varies(token: str) -> bool:
+    """True when re-issuing the token a second later would change it: opaque tokens (random,
+    as far as can be told), or JWTs carrying a time or a unique id."""
+    parsed = parse(token)
+    return parsed is None or any(c in parsed.claims for c in ("iat", "exp", "nbf", "jti"))
+
+
 # -- tokens in URLs -----------------------------------------------------------------------------
 
 
-def jwt_in_url(url: str) -> str | None:
-    """A JWT written into the URL (query, path or fragment, percent-encoded or not)."""
+def jwt_in_url(url: str, known: Collection[str] = ()) -> str | None:
+    """A JWT written into the URL (query, path or fragment, percent-encoded or not) that is a
+    credential: one of the `known` tokens, or one whose claims name a user or read like an
+    access token's (`is_credential`). A signed cursor or state value is no credential."""
     for match in _URL_JWT.finditer(unquote(url)):
-        if parse(match.group(0)) is not None:
-            return match.group(0)
+        token = parse(match.group(0))
+        if token is not None and (token.raw in known or is_credential(token)):
+            return token.raw
     return None
+
+
+def jwts_in_url(url: str) -> list[str]:
+    """Every JWT written into the URL, credential or not, in order and once each."""
+    found = (parse(m.group(0)) for m in _URL_JWT.finditer(unquote(url)))
+    return list(dict.fromkeys(token.raw for token in found if token is not None))
+
+
+def is_credential(token: Jwt) -> bool:
+    """True for a JWT that says whom it authenticates (`sub`, `uid`, `user_id`, `email`,
+    `username`...) or carries `exp` beside `iat`, `iss` or `aud`, as access tokens do."""
+    claims = token.claims
+    named = any(_present(claims.get(name)) for name in _IDENTITY_CLAIMS)
+    return named or ("exp" in claims and any(name in claims for name in _ACCESS_CLAIMS))
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {}) and not isinstance(value, bool)
 
 
 # -- choosing what to test ----------------------------------------------------------------------
 
 
 def pick_endpoint(scenario: Scenario, identity: str, label: str | None) -> Endpoint | None:
-    """The endpoint to send tokens to: `label` when given, else the first endpoint sent as
-    `identity` that is not a login (GET first)."""
+    """The endpoint to send tokens to: `label` when given (even a DELETE: the caller skips
+    it, saying so), else the first endpoint sent as `identity` that is neither a login nor a
+    DELETE (GET first)."""
     if label is not None:
         return next((e for e in scenario.endpoints if e.label == label), None)
     own = [
         e
         for e in scenario.endpoints
-        if e.identity == identity and not LOGIN_TAGS & {t.lower() for t in e.tags}
+        if e.identity == identity
+        and e.method not in NEVER_SENT
+        and not LOGIN_TAGS & {t.lower() for t in e.tags}
     ]
     return next((e for e in own if e.method == "GET"), own[0] if own else None)

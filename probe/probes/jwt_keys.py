@@ -55,11 +55,13 @@ class PublicKey:
         kid: The key id the JWKS gave it, if any.
         pem: The key as SubjectPublicKeyInfo PEM.
         source: Where the key came from (a URL), for the report.
+        index: Its place in the JWKS's `keys` (0 for a single JWK), to find it again.
     """
 
     kid: str | None
     pem: bytes
     source: str
+    index: int = 0
 
 
 # -- key confusion ------------------------------------------------------------------------------
@@ -76,11 +78,11 @@ def public_keys_from_jwks(document: bytes, *, source: str = "") -> list[PublicKe
     if not isinstance(entries, list):
         return []
     keys = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         pem = _entry_pem(entry)
         if pem is not None:
             kid = entry.get("kid")
-            keys.append(PublicKey(kid if isinstance(kid, str) else None, pem, source))
+            keys.append(PublicKey(kid if isinstance(kid, str) else None, pem, source, index))
     return keys
 
 
@@ -124,6 +126,20 @@ def key_confusion_forgeries(token: Jwt, public_keys: Sequence[PublicKey]) -> lis
             signed = hmac_token(header_b64, token.payload_b64, material, "HS256")
             forgeries.append(Forgery(f"key-confusion-{form}{suffix}", signed, how, True))
     return forgeries
+
+
+def confusion_recipe(
+    token: Jwt, public_keys: Sequence[PublicKey], name: str
+) -> tuple[PublicKey, str] | None:
+    """The key and byte form (`pem`, `pem-no-newline`, `pkcs1-pem`, `der`) behind the
+    key-confusion forgery called `name`, to write its reproduction; None for another name."""
+    keys = _fitting_keys(token, public_keys)
+    for number, key in enumerate(keys, start=1):
+        suffix = f"-{number}" if len(keys) > 1 else ""
+        for form, _, _ in _key_forms(key.pem):
+            if name == f"key-confusion-{form}{suffix}":
+                return key, form
+    return None
 
 
 def is_asymmetric(alg: str) -> bool:

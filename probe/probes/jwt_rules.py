@@ -43,8 +43,10 @@ FORGERY_RULES = (
             "signature (`exp` one day later, another `sub`), with its signature removed (the "
             "header and final dot kept), as two parts only, and (as a negative baseline) with "
             "one signature bit flipped. Any of them accepted means the server does not check "
-            "the signature: anyone can write a token for any user. One finding lists every "
-            "variant accepted." + _ACCEPTED
+            "the signature: anyone can write a token for any user. The token with another "
+            "`sub` answered 2xx with other data (not a refusal, neither negative's answer) is "
+            "another user's answer and counts as accepted. One finding lists every variant "
+            "accepted, the one that replays as shown (a stripped signature) first." + _ACCEPTED
         ),
         remediation=_VERIFY_FIX,
         **_FORGED,
@@ -70,11 +72,13 @@ FORGERY_RULES = (
         description=(
             "For HS256/384/512 tokens, a bundled list of a few thousand secrets that examples, "
             "library READMEs, framework tutorials and .env templates write out (and the empty "
-            "secret) is tried offline against the captured token: no request. A secret that "
+            "secret) is tried offline against the captured token, each as written and, when it "
+            "decodes to 16 bytes or more, base64- and hex-decoded: no request. A secret that "
             "reproduces the signature is confirmed by one request: a token minted with it, "
             "`exp` an hour later, must be accepted. Only then is it reported, naming the "
-            "secret (it is published). A `secret` given in the scenario is used for minting "
-            "and is never reported unless it is on the list." + _ACCEPTED
+            "secret (it is published), with a shell line that mints and sends such a token. "
+            "A `secret` given in the scenario is used for minting and is never reported "
+            "unless it is on the list." + _ACCEPTED
         ),
         remediation=(
             "Sign with a random secret of at least 32 bytes from a secret store (never a "
@@ -94,8 +98,9 @@ FORGERY_RULES = (
             "(default: /.well-known/jwks.json at base_url's origin, through the scope guard). "
             "The token is re-signed HS256 with each key's bytes as the HMAC secret (PEM with "
             "and without its final newline, PKCS#1 PEM, DER). Any accepted means anyone who "
-            "reads the public key can sign tokens. Skipped, never passed, when no public key "
-            "is found." + _ACCEPTED
+            "reads the public key can sign tokens; the reproduction fetches the JWKS and signs "
+            "a token with the key in the form accepted. Skipped, never passed, when no public "
+            "key is found." + _ACCEPTED
         ),
         remediation=_VERIFY_FIX,
         **_FORGED,
@@ -108,8 +113,9 @@ FORGERY_RULES = (
             "The token re-signed RS256 with a key the scan made, its public key embedded in a "
             "`jwk` header; and re-signed HS256 with an empty key, `kid` naming /dev/null (by "
             "path traversal and absolute). Any accepted means the token chooses the key it is "
-            "checked with. No `jku` or `x5u` token is sent: it would need a host outside the "
-            "scope serving the scan's key." + _ACCEPTED
+            "checked with; a `jwk` finding's reproduction signs a token with a fresh key of "
+            "its own. No `jku` or `x5u` token is sent: it would need a host outside the scope "
+            "serving the scan's key." + _ACCEPTED
         ),
         remediation=(
             "Look keys up only in the service's own key set by `kid` (a map, never a file "
@@ -131,9 +137,11 @@ EXPIRY_RULES = (
             "a token's verdict from its first use), then replayed 1, 2, 4, 8, 16, 32, 61, 121, "
             "181, 241 and 301 s past `exp` until refused or the wait is spent; and, when the "
             "signing secret is known (`secret`, or a weak one found), a token minted with an "
-            "`exp` three hours ago. Past `exp` is counted by the server's clock when its Date "
-            "header shows a skew. Accepted more than 5 minutes past `exp` is high; up to 60 s "
-            "is clock leeway (the check passes, with the figure)." + _ACCEPTED
+            "`exp` three hours ago. Past `exp` is counted by the server's clock: its Date "
+            "header, or without one a fresh token's `iat`, whose uncertainty is allowed for. "
+            "Accepted more than 5 minutes past `exp` is high; up to 60 s is clock leeway (the "
+            "check passes, with the figure). A replay answered 2xx with other data (another "
+            "user's) is no verdict: the check is error." + _ACCEPTED
         ),
         remediation=(
             "Check `exp` on every request (PyJWT does unless `verify_exp` is off) with a "
@@ -159,11 +167,13 @@ EXPIRY_RULES = (
         title="Refresh token accepted twice (no rotation)",
         severity=Severity.high,
         description=(
-            "For an identity whose login has `refresh_path` and `refresh`: a fresh login (never "
-            "the identity's own tokens), its refresh token used once (it must work), then the "
-            "same refresh token again. A second answer that succeeds and carries a new access "
-            "token means a stolen refresh token stays usable for its whole life, even after "
-            "its owner refreshed."
+            "For an identity whose login has `refresh_path` and `refresh`, after every token "
+            "check: a fresh login (never the identity's own tokens), its refresh token used "
+            "once (it must work), then the same refresh token again a second later. A second "
+            "answer with a new access token, or a new refresh token, means a stolen refresh "
+            "token stays usable for its whole life, even after its owner refreshed. The first "
+            "answer's tokens again (a reuse grace period) are no new token: the check passes, "
+            "saying so."
         ),
         remediation=(
             "Rotate refresh tokens: issue a new one on every use and revoke the old one "
@@ -179,9 +189,9 @@ HYGIENE_RULES = (
         title="Token without expiry",
         severity=Severity.medium,
         description=(
-            "The identity's token has no `exp` claim (or one that is not a number): read from "
-            "the token, nothing sent. A stolen token works forever unless the server keeps "
-            "its own expiry."
+            "The identity's token has no `exp` claim, or one that is no usable time (not a "
+            "number, NaN, infinite, beyond year 9999): read from the token, nothing sent. A "
+            "stolen token works forever unless the server keeps its own expiry."
         ),
         remediation="Give every access token an `exp`, minutes to hours after `iat`.",
         **_EXPIRY,
@@ -220,10 +230,12 @@ HYGIENE_RULES = (
         title="Token sent or accepted in the URL",
         severity=Severity.medium,
         description=(
-            "A JWT in the URL of any request of the scan (the scenario's own endpoints, "
-            "redirects), or the identity's token accepted as an `access_token` or `token` "
-            "query parameter without the header (one request each). URLs end up in server, "
-            "proxy and browser logs and in Referer headers." + _ACCEPTED
+            "A JWT that is a credential (an identity's token, or one whose claims name a user "
+            "or carry `exp` beside `iat`, `iss` or `aud`; a signed cursor is none) in the URL "
+            "of any request of the scan (the scenario's own endpoints, redirects), or the "
+            "identity's token accepted as an `access_token` or `token` query parameter "
+            "without the header (one request each). URLs end up in server, proxy and browser "
+            "logs and in Referer headers." + _ACCEPTED
         ),
         remediation=(
             "Accept tokens only in the Authorization header (or a Secure, HttpOnly cookie), "

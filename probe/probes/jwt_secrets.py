@@ -1,8 +1,12 @@
 """Offline search for a weak HMAC secret: the signing secrets people leave in place.
 
 `find_secret(token)` recomputes an HS256/384/512 token's signature with every candidate and
-compares it with the captured one; nothing is sent. The candidates (`candidates()`) are the
-bundled list `probe/data/jwt_secrets.txt`, built by this project with `build_candidates(SEEDS)`:
+compares it with the captured one; nothing is sent. Each candidate is tried as written (its
+UTF-8 bytes) and, when it decodes to 16 bytes or more, base64-decoded and hex-decoded too:
+Spring services commonly keep a base64 or hex key in their properties and decode it before
+signing (`Decoders.BASE64.decode(secret)` in the tutorials). The candidates (`candidates()`)
+are the bundled list `probe/data/jwt_secrets.txt`, built by this project with
+`build_candidates(SEEDS)`:
 
 - `SEEDS`: secrets written out in the examples that get copied into real services: the
   default of the jwt.io debugger, the READMEs and quickstarts of JWT libraries and web
@@ -17,9 +21,12 @@ The shipped file is exactly `build_candidates(SEEDS)` (a test compares them); re
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -55,8 +62,13 @@ SEEDS: tuple[str, ...] = (
     "reallyreallyreallyreallyverysafe", "tobemodified", "dev", "development key",
     "keyboard cat", "YOUR_SECRET_HERE", "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", "temporary_key",
     "!!!SET DJANGO_SECRET_KEY!!!", "SW2YcwTIb9zpOOhoPsMm",
-    # Blog and course tutorials (Spring Boot, ASP.NET Core, Node, Go) that many services
-    # started from.
+    # Blog and course tutorials (Spring Boot, ASP.NET Core, Node, Go, Flask) that many
+    # services started from: the Flask Mega-Tutorial's and Flasky's SECRET_KEY fallbacks, and
+    # the hex keys of Spring Boot JWT tutorials (used as written, base64- or hex-decoded).
+    "you-will-never-guess", "hard to guess string",
+    "404E635266556A586E3272357538782F413F4428472B4B6250645367566B5970",
+    "5367566B59703373367639792F423F4528482B4D6251655468576D5A71347437",
+    "======================BezKoder=Spring===========================",
     "SecretKeyToGenJWTs", "javainuse", "bezKoderSecretKey", "mySecretKey", "ThisIsMySecretKey",
     "this is my custom Secret key for authentication", "MySuperSecretKey",
     "my_secret_key", "my-secret-key", "mysecretkey", "mySecret", "mysecret",
@@ -106,6 +118,33 @@ SEPARATORS = ("-", "_", "")
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{1,22}")
 _WORDS = re.compile(r"[A-Z]?[a-z]+\d*|[A-Z]+\d*(?![a-z])|\d+")
+# A candidate is also tried decoded when it decodes to at least this many bytes (shorter
+# keys are not what a tutorial that decodes its key writes out).
+MIN_DECODED = 16
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """An HMAC secret that signs the token.
+
+    Attributes:
+        text: The secret as written (a candidate, or the scenario's `secret`).
+        key: The HMAC key bytes: the text's UTF-8 bytes, or what it decodes to.
+        form: "" for the text as written, "base64" or "hex" for a decoded text.
+    """
+
+    text: str
+    key: bytes
+    form: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The secret for the report: quoted, saying how it was decoded."""
+        said = repr(self.text) if self.text else "an empty secret"
+        return f"{said} {self.form}-decoded" if self.form else said
 
 
 def build_candidates(seeds: Iterable[str]) -> list[str]:
@@ -179,26 +218,51 @@ def candidates() -> Sequence[str]:
     return tuple(read_candidates(text))
 
 
+def key_forms(text: str) -> list[Secret]:
+    """The keys a secret written as `text` may stand for: its UTF-8 bytes, then what it
+    decodes to as base64 (standard or URL-safe alphabet) and as hex, when that is at least
+    `MIN_DECODED` bytes."""
+    forms = [Secret(text, text.encode("utf-8"))]
+    decoded = {"base64": _base64(text), "hex": _hex(text)}
+    for form, key in decoded.items():
+        if key is not None and len(key) >= MIN_DECODED:
+            forms.append(Secret(text, key, form))
+    return forms
+
+
+def _base64(text: str) -> bytes | None:
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        if _BASE64.fullmatch(text):
+            return base64.b64decode(padded, validate=True)
+        if _BASE64URL.fullmatch(text):
+            return base64.urlsafe_b64decode(padded)
+    except (binascii.Error, ValueError):
+        return None
+    return None
+
+
+def _hex(text: str) -> bytes | None:
+    return bytes.fromhex(text) if _HEX.fullmatch(text) else None
+
+
 @cache
-def _candidate_keys() -> tuple[bytes, ...]:
-    """The candidates as HMAC keys, encoded once for every token."""
-    return tuple(candidate.encode("utf-8") for candidate in candidates())
+def _candidate_keys() -> tuple[Secret, ...]:
+    """Every candidate's keys (as written, then decoded), encoded once for every token."""
+    return tuple(secret for candidate in candidates() for secret in key_forms(candidate))
 
 
-def find_secret(token: Jwt, extra: Iterable[str] = ()) -> str | None:
+def find_secret(token: Jwt, extra: Iterable[str] = ()) -> Secret | None:
     """The secret that signed an HS256/384/512 token: `extra` first (secrets the scenario or
-    the scan already knows), then the empty secret, then the bundled list; None when none
-    fits or the token is not HMAC-signed. Note an empty secret is returned as "" (check
-    `is not None`)."""
+    the scan already knows), then the empty secret, then the bundled list, each as written
+    and decoded (`key_forms`); None when none fits or the token is not HMAC-signed."""
     digest = HMAC_HASHES.get(token.alg)
     signature = token.signature
     if digest is None or len(signature) != _DIGEST_SIZES[digest]:
         return None
     message = token.signing_input
-    for secret in (*extra, ""):
-        if hmac.compare_digest(hmac.digest(secret.encode("utf-8"), message, digest), signature):
-            return secret
-    for key, secret in zip(_candidate_keys(), candidates(), strict=True):
-        if hmac.compare_digest(hmac.digest(key, message, digest), signature):
+    first = [form for text in (*extra, "") for form in key_forms(text)]
+    for secret in (*first, *_candidate_keys()):
+        if hmac.compare_digest(hmac.digest(secret.key, message, digest), signature):
             return secret
     return None

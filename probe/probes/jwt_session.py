@@ -8,21 +8,29 @@ apply to forged tokens as to anything else, and a forged token only ever goes to
 endpoint. Before a crafted token is sent it is registered with the report's redaction: kept
 secret when it carries a real signature or a key's work, shown in full when anyone could
 write it.
+
+A token answered 429 (or 503 with Retry-After) is sent once more after the wait the answer
+asks for (at most 30 s); once a second try is limited too, later tokens are not retried. The
+token checks' outcomes are held until the identity's own token is sent again after them: a
+server that stopped taking it meanwhile (a revoked session, an expired token) would refuse
+every forged token too, so checks that passed then become `error`.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from probe.exchange import Exchange, header_values
-from probe.findings import CheckStatus, Rule, Severity
+from probe.findings import CheckStatus, Confidence, Rule, Severity
 from probe.probes.base import Credentials, Found, ProbeContext, RequestSpec
-from probe.probes.jwt_judges import Acceptance, Baselines, Trial, clock_skew, judge_baselines
+from probe.probes.jwt_clock import Skew, clock_skew, retry_delay
+from probe.probes.jwt_judges import Acceptance, Baselines, Trial, judge_baselines
+from probe.probes.jwt_reproduce import claims_text, claims_word, double_quoted
 from probe.probes.jwt_rules import PROBE_ID, RULES
 from probe.probes.jwt_tokens import Forgery, Jwt, flip_signature_bit
 from probe.scenario.models import Endpoint, JwtConfig
@@ -53,10 +61,18 @@ class Subject:
 
 @dataclass(frozen=True)
 class Sent:
-    """A crafted token's trial with the exchange that carried it."""
+    """A crafted token's trial with the exchange that carried it.
+
+    Attributes:
+        trial: The token and its verdict.
+        exchange: The exchange that carried it.
+        replayable: True when the report shows the token in full, so the exchange's curl line
+            replays it as it is.
+    """
 
     trial: Trial
     exchange: Exchange
+    replayable: bool = False
 
 
 class Session:
@@ -74,8 +90,17 @@ class Session:
         self.flipped: Exchange | None = None
         self.anonymous: Exchange | None = None
         self.baselines = Baselines(None, "the baselines were not taken")
-        #: How far the server's clock is ahead of the scan's (from its Date header).
-        self.skew = 0.0
+        #: The server's clock against the scan's (its Date header, or a fresh token's iat).
+        self.clock = Skew()
+        #: Check outcomes held back until the valid token is re-sent (`hold`, `release`).
+        self._held: list[tuple[str, CheckStatus, str]] | None = None
+        #: Why limited answers are no longer retried ("" while they are).
+        self._limited = ""
+
+    @property
+    def skew(self) -> float:
+        """How far the server's clock is ahead of the scan's, in seconds."""
+        return self.clock.seconds
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -89,9 +114,36 @@ class Session:
         return spec.with_headers(creds.line(token)) if token is not None else spec
 
     async def send(
-        self, token: str | None, purpose: str, *, query: Mapping[str, Any] | None = None
+        self,
+        token: str | None,
+        purpose: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        retry: bool = True,
     ) -> Exchange:
-        """Send the endpoint's request with `token` (as no identity)."""
+        """Send the endpoint's request with `token` (as no identity). A rate-limited answer
+        is followed, once, by the same request after the wait it asks for (`retry`)."""
+        exchange = await self._send_once(token, purpose, query)
+        delay = retry_delay(exchange.response) if retry and not self._limited else None
+        if delay is None or exchange.response is None:
+            return exchange
+        status = exchange.response.status
+        self.ctx.notice(
+            f"jwt: {self.endpoint.label} answered {status}; waiting {delay:.0f} s before "
+            "sending that token once more"
+        )
+        await anyio.sleep(delay)
+        again = await self._send_once(token, purpose, query)
+        if again.response is not None and again.response.status in UNJUDGED:
+            self._limited = (
+                f"answered {again.response.status} again {delay:.0f} s later (the wait its "
+                f"first {status} asked for): the endpoint limits the scan's requests"
+            )
+        return again
+
+    async def _send_once(
+        self, token: str | None, purpose: str, query: Mapping[str, Any] | None
+    ) -> Exchange:
         return await self.ctx.send(
             self.request(token, query=query),
             probe=PROBE_ID,
@@ -109,14 +161,24 @@ class Session:
             return None
         return acceptance.accepted(response)
 
-    def sent(self, name: str, how: str, exchange: Exchange) -> Sent:
+    def other(self, exchange: Exchange) -> bool:
+        """True when the answer is no refusal, yet neither the valid one nor a negative: a
+        2xx holding other data (`Acceptance.other`)."""
+        acceptance, response = self.acceptance, exchange.response
+        return acceptance is not None and response is not None and acceptance.other(response)
+
+    def sent(self, name: str, how: str, exchange: Exchange, *, replayable: bool = False) -> Sent:
         """A crafted token's exchange with its verdict."""
         response = exchange.response
         status = response.status if response is not None else None
         why = exchange.error
         if response is not None and response.status in UNJUDGED:
             why = f"answered {response.status}, which says nothing of the token"
-        return Sent(Trial(name, how, status, self.accepted(exchange), why), exchange)
+            if self._limited:
+                why += f"; {self._limited}"
+        accepted = self.accepted(exchange)
+        other = accepted is False and self.other(exchange)
+        return Sent(Trial(name, how, status, accepted, why, other), exchange, replayable)
 
     @property
     def acceptance(self) -> Acceptance | None:
@@ -132,7 +194,9 @@ class Session:
         sent = []
         for forgery in forgeries:
             self.register(forgery.token, forgery.name, holds_secret=forgery.holds_secret)
-            sent.append(await self.trial(forgery.name, forgery.token, forgery.how, purpose))
+            exchange = await self.send(forgery.token, purpose)
+            shown = self.public and not forgery.holds_secret
+            sent.append(self.sent(forgery.name, forgery.how, exchange, replayable=shown))
         return sent
 
     def register(self, token: str, name: str, *, holds_secret: bool) -> None:
@@ -142,6 +206,10 @@ class Session:
             self.ctx.keep_secret(token, f"{self.subject.identity}_{name}")
         else:
             self.ctx.public_token(token)
+
+    async def still_accepted(self, token: str | None = None) -> Exchange:
+        """The identity's token (or `token`) sent once more, to see it still works."""
+        return await self.send(token or self.subject.creds.token, "recheck-valid")
 
     # -- baselines ---------------------------------------------------------------------------
 
@@ -155,8 +223,8 @@ class Session:
             self.valid.append(await self.send(self.subject.creds.token, "baseline-valid"))
             received = time.time()
             response = self.valid[-1].response
-            if response is not None:
-                self.skew = clock_skew(response, received)
+            if response is not None and response.header("date"):
+                self.clock = Skew(clock_skew(response, received), 0.0, "its Date header")
         flipped = flip_signature_bit(token)
         self.ctx.keep_secret(flipped, f"{self.subject.identity}_flipped_signature")
         self.flipped = await self.send(flipped, "baseline-flipped-signature")
@@ -175,6 +243,14 @@ class Session:
         return baseline if sent == [creds.line()[1]] else None
 
     def _judge(self) -> Baselines:
+        for exchange in (*self.valid, self.flipped, self.anonymous):
+            response = exchange.response if exchange is not None else None
+            if response is not None and response.status in UNJUDGED:
+                return Baselines(
+                    None,
+                    f"a baseline request was answered {response.status} (a rate limit or an "
+                    "overload), even after waiting: nothing to compare tokens with",
+                )
         answers = [x.response for x in (*self.valid, self.flipped, self.anonymous) if x]
         missing = [x for x in (*self.valid, self.flipped, self.anonymous) if x and not x.response]
         if missing or len(answers) != 4:
@@ -203,8 +279,30 @@ class Session:
     # -- the report --------------------------------------------------------------------------
 
     def check(self, name: str, status: CheckStatus, detail: str) -> None:
-        """Record one of the probe's checks at the endpoint."""
+        """Record one of the probe's checks at the endpoint (held back while `hold` is on)."""
+        if self._held is not None:
+            self._held.append((name, status, detail))
+            return
         self.ctx.check(PROBE_ID, name, self.endpoint, status, detail)
+
+    def hold(self) -> None:
+        """Hold back check outcomes until `release`."""
+        if self._held is None:
+            self._held = []
+
+    def release(self, stopped: str = "") -> None:
+        """Record the held outcomes; with `stopped` (why the identity's token no longer
+        works), every check that passed becomes `error`: its tokens may have been refused
+        for that alone."""
+        held, self._held = self._held or [], None
+        for name, status, detail in held:
+            if stopped and status is CheckStatus.passed:
+                status = CheckStatus.error
+                detail = (
+                    f"the identity's token stopped working during the checks: {stopped}; "
+                    f"this check's tokens may have been refused for that alone ({detail})"
+                )
+            self.check(name, status, detail)
 
     def negative(self) -> Exchange | None:
         """The negative baseline shown beside a finding: the flipped signature, or no token
@@ -224,6 +322,7 @@ class Session:
         reproduce: str | None = None,
         notes: Sequence[str] = (),
         anonymous: bool = False,
+        confidence: Confidence = Confidence.firm,
     ) -> None:
         """Report a finding at the endpoint: the forged exchanges, then the valid baseline and
         a negative one as evidence (`anonymous`: the one without a token)."""
@@ -250,55 +349,48 @@ class Session:
                 key=key,
                 notes=texts,
                 reproduce=reproduce,
+                confidence=confidence,
             ),
         )
 
-    def mint_command(self, spec: RequestSpec, claims: dict[str, Any], secret: str, exp: int) -> str:
-        """A shell line that mints the token with PyJWT (`exp` seconds from when it runs) and
-        sends the request with it: the reproduction of a minted token."""
+    def reproduce(self, spec: RequestSpec, mint: str, *, fetch: str = "") -> str:
+        """A shell line that mints a token with `mint` (a `python3 -c` command, see
+        `jwt_reproduce`) and sends the endpoint's request `spec` with it; `fetch` first
+        reads a URL into `$JWKS` (a JWKS the token is made from)."""
         creds = self.subject.creds
-        header = {k: v for k, v in self.subject.token.header.items() if k not in ("alg",)}
-        body = {k: v for k, v in claims.items() if k != "exp"}
-        code = (
-            "import json,sys,time,jwt; c=json.loads(sys.argv[1]); "
-            'c["exp"]=int(time.time())+int(sys.argv[3]); '
-            "print(jwt.encode(c,sys.argv[2],algorithm=sys.argv[4],headers=json.loads(sys.argv[5])))"
-        )
-        mint = " ".join(
-            [
-                "python3 -c",
-                shlex.quote(code),
-                shlex.quote(json.dumps(body, separators=(",", ":"))),
-                _double_quoted(secret),
-                str(exp),
-                self.subject.token.alg,
-                shlex.quote(json.dumps(header, separators=(",", ":"))),
-            ]
-        )
         prefix = f"{creds.scheme} " if creds.scheme else ""
-        parts = [f"TOKEN=$({mint}) && curl -X {spec.method}"]
-        verify = self.ctx.scenario.target.verify_tls
-        if verify is False:
-            parts.append("-k")
-        elif isinstance(verify, str):
-            parts.append(f"--cacert {_double_quoted(verify)}")
+        tls = self._curl_tls()
+        parts = []
+        if fetch:
+            parts.append(f"JWKS=$(curl -s {tls}{double_quoted(fetch)}) &&")
+        parts.append(f"TOKEN=$({mint}) && curl -X {spec.method}")
+        if tls:
+            parts.append(tls.strip())
         for name, value in spec.headers:
             if name.lower() != creds.header.lower():
-                parts.append(f"-H {_double_quoted(f'{name}: {value}')}")
+                parts.append(f"-H {double_quoted(f'{name}: {value}')}")
         parts.append(f'-H "{creds.header}: {prefix}$TOKEN"')
         if spec.content is not None:
-            parts.append(f"--data-binary {_double_quoted(spec.content.decode('utf-8', 'replace'))}")
-        parts.append(_double_quoted(spec.url))
+            parts.append(f"--data-binary {double_quoted(spec.content.decode('utf-8', 'replace'))}")
+        parts.append(double_quoted(spec.url))
         return " ".join(parts)
+
+    def claims_word(self, claims: dict[str, Any]) -> str:
+        """The claims for a reproduction's mint (`jwt_reproduce.claims_word`); when they hold
+        something secret, kept secret as a whole, so the line reads them from a variable."""
+        if not self.public:
+            self.ctx.keep_secret(claims_text(claims), f"{self.subject.identity}_claims")
+        return claims_word(claims)
+
+    def _curl_tls(self) -> str:
+        verify = self.ctx.scenario.target.verify_tls
+        if verify is False:
+            return "-k "
+        if isinstance(verify, str):
+            return f"--cacert {double_quoted(verify)} "
+        return ""
 
 
 def rule_named(name: str) -> Rule:
     """The probe's rule by its short name."""
     return _RULES[f"{PROBE_ID}.{name}"]
-
-
-def _double_quoted(text: str) -> str:
-    """Double-quoted for a POSIX shell: placeholders the report puts in place of secrets
-    (`${NAME}`) stay live, so the line reads them from the environment."""
-    escaped = "".join("\\" + c if c in '"\\`$' else c for c in text)
-    return f'"{escaped}"'

@@ -19,12 +19,16 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 DAY = 86_400
+#: Times beyond this (the last second of year 9999) are no usable time: an `exp` that far
+#: never comes, and turning it into a date overflows.
+LAST_TIME = 253_402_300_799
 HMAC_HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 NONE_VARIANTS = ("none", "None", "NONE", "nOnE")
 _PART = re.compile(r"[A-Za-z0-9_-]*")
@@ -203,10 +207,17 @@ def signature_forgeries(
 
 def _exp_later(token: Jwt, now: float) -> Forgery:
     exp = token.claims.get("exp")
-    if _is_number(exp):
-        later, how = exp + DAY, "the token with exp moved 1 day later"
+    value = time_claim(exp)
+    if value is not None and abs(value) + DAY <= LAST_TIME:
+        later: Any = token.claims["exp"] + DAY  # an int stays an int
+        how = "the token with exp moved 1 day later"
     else:
-        later, how = int(now) + DAY, "the token with an exp 1 day from now added"
+        later = int(now) + DAY
+        how = (
+            "the token with an exp 1 day from now added"
+            if "exp" not in token.claims
+            else f"the token with its exp ({short_repr(exp)}) replaced by one 1 day from now"
+        )
     claims = {**token.claims, "exp": later}
     forged = f"{token.header_b64}.{encode_json(claims)}.{token.signature_b64}"
     return Forgery("payload-changed-exp", forged, f"{how}, original signature kept", True)
@@ -227,7 +238,7 @@ def _derived(sub: Any) -> Any:
     if _is_number(sub):
         return sub + 1
     text = str(sub)
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) < 100:
         return str(int(text) + 1).zfill(len(text))
     end = text.find("@") if "@" in text else len(text)
     for index in range(end - 1, -1, -1):
@@ -257,3 +268,21 @@ def _alg_none(token: Jwt) -> list[Forgery]:
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def time_claim(value: Any) -> float | None:
+    """A claim such as `exp` or `iat` as seconds, or None when it is no usable number: not a
+    number (a string, a boolean), NaN or infinite, or too large for a float or a date."""
+    if not _is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        return None
+    return number if math.isfinite(number) and abs(number) <= LAST_TIME else None
+
+
+def short_repr(value: Any, limit: int = 40) -> str:
+    """`repr(value)`, cut to `limit` characters (a claim may hold a 400-digit number)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**60 else "a huge number"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -65,15 +65,18 @@ def scan_url(
     endpoints: list[dict[str, Any]] | None = None,
     identities: Mapping[str, Any] | None = None,
     events: Any = None,
+    settings: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Report:
-    """One scan with the jwt probe alone of a server already running."""
+    """One scan with the jwt probe alone of a server already running (`settings` added to
+    the scenario's)."""
     probes = {"jwt": {"wait_for_expiry": 0, **options}}
     scn = scenario(
         url,
         endpoints if endpoints is not None else [ME],
         identities=dict(identities if identities is not None else IDENTITIES),
         probes=probes,
+        settings=dict(settings or {}),
     )
     return run(scn, probes=["jwt"], events=events)
 
@@ -313,12 +316,28 @@ def test_endpoint_answering_alike_to_everyone_is_inconclusive(
         assert seen[check][0] is CheckStatus.error, check
 
 
-def test_rate_limit_answers_are_no_verdict() -> None:
-    report = scan(apps.token_app(refused=(429, {"detail": "slow down"})))
+def test_a_limit_that_outlasts_its_retry_after_is_inconclusive_after_one_wait() -> None:
+    # Limited for a minute after the first bad token, while Retry-After says 1 s.
+    limiter = apps.Limiter(after=1, seconds=60, says=1)
+    started = time.monotonic()
+    report = scan(apps.token_app(limiter=limiter))
     assert rules(report) == []
-    status, detail = checks(report)["alg-none"]
+    status, detail = checks(report)["baselines"]
     assert status is CheckStatus.error
-    assert "answered 429, which says nothing of the token" in detail
+    assert "answered 429" in detail
+    assert statuses(report)["alg-none"] is CheckStatus.error
+    # One wait (Retry-After: 1) and one try again, then no more waiting.
+    assert time.monotonic() - started < 8
+    assert limiter.limits == 2
+
+
+def test_a_token_answered_429_is_sent_again_after_retry_after() -> None:
+    limiter = apps.Limiter(after=3, seconds=1)
+    report = scan(apps.token_app(limiter=limiter))
+    assert rules(report) == []
+    assert limiter.limits > 0  # the limit was hit, and waited out
+    for check in ("signature", "alg-none", "header-key-injection", "token-in-query"):
+        assert statuses(report)[check] is CheckStatus.passed, checks(report)[check]
 
 
 # -- the token itself -----------------------------------------------------------------------------
@@ -367,15 +386,6 @@ def test_refresh_token_that_works_twice_is_reported() -> None:
     found = finding(report, "refresh-not-rotated")
     assert found.severity is Severity.high
     assert found.affected == ["POST /auth/refresh"]
-
-
-def test_rotated_refresh_token_passes() -> None:
-    app = apps.token_app(refresher=apps.Refresher(rotating=True))
-    report = scan(app, identities={"alice": refreshing("alice")})
-    assert rules(report) == []
-    status, detail = checks(report)["refresh-rotation"]
-    assert status is CheckStatus.passed
-    assert "rotated" in detail
 
 
 # -- tokens in URLs -------------------------------------------------------------------------------
@@ -448,13 +458,20 @@ _WAITS: dict[str, tuple[Starlette, dict[str, Any]]] = {
 def waited() -> dict[str, tuple[Report, list[str]]]:
     """The wait-out scans side by side (they mostly sleep): report and notices of each."""
     bare = apps.Issuer(lifetime=5).issue("alice")
+    behind = apps.Issuer(lifetime=5, clock_offset=-100)
     cases = {
         **_WAITS,
         "bare-token": (
             apps.token_app(),
             {"wait_for_expiry": 20, "identities": {"alice": {"token": bare}}},
         ),
+        # A strict server whose clock runs 100 s behind and which sends no Date header.
+        "behind-no-date": (
+            apps.token_app(behind, apps.strict_at(-100)),
+            {"wait_for_expiry": 20},
+        ),
     }
+    no_date = {"behind-no-date"}
     notices: dict[str, list[str]] = {name: [] for name in cases}
 
     def sink(name: str) -> Any:
@@ -465,12 +482,26 @@ def waited() -> dict[str, tuple[Report, list[str]]]:
         return take
 
     with ExitStack() as servers, ThreadPoolExecutor(max_workers=len(cases)) as pool:
-        urls = {name: servers.enter_context(serve_asgi(app)) for name, (app, _) in cases.items()}
+        urls = {
+            name: servers.enter_context(serve_asgi(app, date_header=name not in no_date))
+            for name, (app, _) in cases.items()
+        }
         futures = {
             name: pool.submit(scan_url, urls[name], events=sink(name), **options)
             for name, (_, options) in cases.items()
         }
         return {name: (future.result(), notices[name]) for name, future in futures.items()}
+
+
+def test_a_server_clock_behind_without_date_is_read_from_the_token_s_iat(
+    waited: dict[str, tuple[Report, list[str]]],
+) -> None:
+    report, _ = waited["behind-no-date"]
+    assert rules(report) == []
+    status, detail = checks(report)["expiry-wait"]
+    assert status is CheckStatus.passed
+    assert re.search(r"a fresh token used while valid: refused [12] s past exp", detail)
+    assert "behind the scan's: read from a fresh token's iat" in detail
 
 
 def test_30_second_token_waited_out_is_refused_right_after_exp(
@@ -527,4 +558,34 @@ def test_plan_names_the_endpoint_and_the_scope_promise() -> None:
     lines = JwtProbe().plan(scn)
     assert lines[0].startswith("jwt: on me, with alice's token")
     assert any("expired_token replayed once" in line for line in lines)
-    assert lines[-1].endswith("through the scope guard and the request budget")
+    assert "through the scope guard and the request budget" in lines[-1]
+    assert any("2 fresh logins" in line for line in lines)
+
+
+def test_plan_for_a_ready_token_promises_no_fresh_login() -> None:
+    token = apps.Issuer().issue("alice")
+    with serve_asgi(apps.token_app()) as url:  # never contacted: a plan sends nothing
+        scn = scenario(
+            url,
+            [ME],
+            identities={"alice": {"token": token}},
+            probes={"jwt": {"wait_for_expiry": 60}},
+        )
+    lines = JwtProbe().plan(scn)
+    waits = [line for line in lines if "expires within" in line]
+    assert len(waits) == 1
+    assert "the identity's own token (no login)" in waits[0]
+    assert "fresh login" not in " ".join(lines)
+
+
+def test_plan_counts_two_refresh_requests_and_a_login() -> None:
+    with serve_asgi(apps.token_app()) as url:  # never contacted: a plan sends nothing
+        scn = scenario(
+            url,
+            [ME],
+            identities={"alice": refreshing("alice")},
+            probes={"jwt": {"identity": "alice"}},
+        )
+    lines = [line for line in JwtProbe().plan(scn) if "rotation" in line]
+    assert len(lines) == 1
+    assert "2 refresh requests and a login" in lines[0]

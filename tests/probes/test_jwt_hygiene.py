@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -84,6 +85,16 @@ def test_an_exp_that_is_not_a_number_counts_as_none(exp: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "exp", [math.nan, math.inf, -math.inf, 10**400, 1e308, 10**30, -1e18], ids=repr
+)
+def test_an_exp_that_is_no_usable_time_counts_as_none(exp: Any) -> None:
+    (item,) = hygiene(token({"iat": IAT, "exp": exp}), max_lifetime=HOUR)
+    assert (item.rule, item.severity) == ("no-exp", "medium")
+    assert "not a usable time" in item.detail
+    assert len(item.detail) < 120  # a 400-digit exp is not written out
+
+
+@pytest.mark.parametrize(
     ("lifetime", "expected"),
     [
         (HOUR, []),
@@ -132,9 +143,9 @@ def test_without_iat_the_lifetime_is_not_guessed() -> None:
          [("password", "password hash")]),
         ({"clientSecret": "9f8e7d6c5b4a"}, [("clientSecret", "secret")]),
         ({"jwt_secret": "keyboard cat"}, [("jwt_secret", "secret")]),
-        ({"STRIPE_API_KEY": "sk_test_4eC39HqLyjWDarjtT1zdp7dc"}, [("STRIPE_API_KEY", "api key")]),
-        ({"x-api-key": "abc123def456"}, [("x-api-key", "api key")]),
-        ({"apiKey": "abc123def456"}, [("apiKey", "api key")]),
+        ({"STRIPE_API_KEY": "sk_test_4eC39HqLyjWDarjtT1zdp7dc"}, [("STRIPE_API_KEY", "API key")]),
+        ({"x-api-key": "abc123def456"}, [("x-api-key", "API key")]),
+        ({"apiKey": "abc123def456"}, [("apiKey", "API key")]),
         ({"privateKey": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"}, [("privateKey", "private key")]),
         ({"blob": "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."}, [("blob", "private key")]),
         ({"card": "4111 1111 1111 1111"}, [("card", "card number")]),
@@ -144,6 +155,11 @@ def test_without_iat_the_lifetime_is_not_guessed() -> None:
         ({"ssn": "536-22-1234"}, [("ssn", "US SSN")]),
         ({"bank": "GB82 WEST 1234 5698 7654 32"}, [("bank", "IBAN")]),
         ({"ibans": ["x", "DE89370400440532013000"]}, [("ibans[1]", "IBAN")]),
+        ({"passwort": "Geheim-Passwort-42"}, [("passwort", "password")]),
+        ({"user_wachtwoord": "Welkom-2024!"}, [("user_wachtwoord", "password")]),
+        ({"contraseña": "Clave-Segura-9"}, [("contraseña", "password")]),
+        ({"mot_de_passe": "Soleil-Brille-7"}, [("mot_de_passe", "password")]),
+        ({"hasło": "Tajne-Haslo-3"}, [("hasło", "password")]),
     ],
 )  # fmt: skip
 def test_sensitive_claims_are_found_with_their_path_and_kind(
@@ -203,6 +219,8 @@ def test_each_sensitive_claim_is_a_medium_finding() -> None:
         ("sensitive-claim", Severity.medium, "profile.ssn"),
     ]
     assert found[1].detail == "the claim profile.ssn holds a US SSN"
+    (key,) = hygiene(token({**ORDINARY, "apiKey": "abc123def456"}), max_lifetime=HOUR)
+    assert key.detail == "the claim apiKey holds an API key"
 
 
 def test_nesting_is_walked_to_a_depth_cap() -> None:

@@ -1,4 +1,5 @@
-"""The jwt probe's pure judges: "accepted", expiry bands, refresh rotation, URLs, choices."""
+"""The jwt probe's pure judges: "accepted", expiry bands and clocks, refresh rotation, URLs,
+choices."""
 
 from __future__ import annotations
 
@@ -12,22 +13,29 @@ from hypothesis import strategies as st
 
 from probe.exchange import ResponseRecord
 from probe.findings import CheckStatus
+from probe.probes.jwt_clock import (
+    clock_skew,
+    duration,
+    expires_in,
+    iat_skew,
+    judge_past_exp,
+    lifetime,
+    poll_offsets,
+    retry_delay,
+)
 from probe.probes.jwt_forged import jwks_url
 from probe.probes.jwt_judges import (
     Trial,
-    clock_skew,
-    duration,
     issued_token,
     judge_baselines,
-    judge_past_exp,
     judge_refresh,
     jwt_in_url,
+    jwts_in_url,
     pick_endpoint,
-    poll_offsets,
     summarise,
 )
 from probe.probes.jwt_refresh import refresh_request
-from probe.probes.jwt_tokens import b64url, encode_json
+from probe.probes.jwt_tokens import Jwt, b64url, encode_json, parse, time_claim
 from probe.scenario.models import Refresh, Scenario
 
 PROFILE = {"user": "alice", "plan": "pro", "orders": [1001]}
@@ -202,19 +210,53 @@ def test_replays_fit_in_the_room_left_after_exp() -> None:
 # -- refresh --------------------------------------------------------------------------------------
 
 
+FIRST = {"access_token": "eyJ.first", "refresh_token": "r-first"}
+
+
+def refresh_verdict(second: ResponseRecord, first: Any = FIRST) -> tuple[CheckStatus, str]:
+    return judge_refresh(answer(first), second, "access_token", "refresh_token", "r-sent")
+
+
 def test_a_second_access_token_is_no_rotation() -> None:
-    status, detail = judge_refresh(answer({"access_token": "eyJ.new"}), "access_token")
+    status, detail = refresh_verdict(answer({"access_token": "eyJ.new"}))
     assert status is CheckStatus.failed
     assert "worked twice" in detail
+    assert "a new access token at 'access_token'" in detail
+
+
+def test_a_new_refresh_token_alone_is_no_rotation() -> None:
+    second = answer({"access_token": "eyJ.first", "refresh_token": "r-new"})
+    status, detail = refresh_verdict(second)
+    assert status is CheckStatus.failed
+    assert "a new refresh token at 'refresh_token'" in detail
 
 
 def test_a_refused_second_use_is_rotation() -> None:
-    assert judge_refresh(answer(DENIED, 401), "access_token")[0] is CheckStatus.passed
-    assert judge_refresh(answer({"error": "reused"}), "access_token")[0] is CheckStatus.passed
+    assert refresh_verdict(answer(DENIED, 401))[0] is CheckStatus.passed
+    assert refresh_verdict(answer({"error": "reused"}))[0] is CheckStatus.passed
+
+
+def test_the_first_answer_repeated_is_a_grace_period_not_a_new_token() -> None:
+    status, detail = refresh_verdict(answer(FIRST))
+    assert status is CheckStatus.passed
+    assert "no new token" in detail
+    assert "grace period" in detail
+
+
+def test_the_same_refresh_token_handed_back_is_no_new_token() -> None:
+    second = answer({"access_token": "eyJ.first", "refresh_token": "r-sent"})
+    assert refresh_verdict(second)[0] is CheckStatus.passed
+
+
+def test_a_repeated_jwt_without_time_or_id_cannot_be_told_from_a_new_issue() -> None:
+    timeless = {"access_token": TOKEN, "refresh_token": "r-first"}
+    status, detail = refresh_verdict(answer(timeless), first=timeless)
+    assert status is CheckStatus.error
+    assert "issue alike every time" in detail
 
 
 def test_a_second_answer_without_token_or_refusal_cannot_be_told() -> None:
-    assert judge_refresh(answer({"status": "queued"}), "access_token")[0] is CheckStatus.error
+    assert refresh_verdict(answer({"status": "queued"}))[0] is CheckStatus.error
 
 
 def test_issued_token_reads_a_dotted_path_of_a_2xx_answer() -> None:
@@ -295,3 +337,133 @@ def test_jwks_url_defaults_to_the_origin_s_well_known_path() -> None:
     assert jwks_url(base, None) == "https://api.example.test/.well-known/jwks.json"
     assert jwks_url(base, "/keys") == "https://api.example.test/v1/keys"
     assert jwks_url(base, "https://auth.example.test/jwks") == "https://auth.example.test/jwks"
+
+
+# -- answers that are neither valid nor refused ---------------------------------------------------
+
+
+def test_another_user_s_data_is_another_answer_not_a_refusal() -> None:
+    verdict = judge_baselines([answer(PROFILE)] * 2, answer(DENIED, 401), answer(DENIED, 401))
+    assert verdict.acceptance is not None
+    bob = answer({"user": "bob", "plan": "free", "orders": [2002]})
+    assert not verdict.acceptance.accepted(bob)
+    assert verdict.acceptance.other(bob)
+    for nothing in (answer(DENIED, 401), answer({"error": "expired"}), answer({"user": None})):
+        assert not verdict.acceptance.other(nothing)
+    assert not verdict.acceptance.other(answer(PROFILE))
+
+
+def test_a_family_answered_only_5xx_passes_saying_the_server_errors() -> None:
+    status, detail = summarise("alg none", [trial(f"t{i}", 500, False) for i in range(8)])
+    assert status is CheckStatus.passed
+    assert detail == (
+        "alg none (8 tokens): none accepted (all 500); the server errors (500) on tokens it "
+        "cannot parse"
+    )
+    mixed = summarise("header key", [trial("a", 500, False), trial("b", 401, False)])[1]
+    assert mixed.endswith("1 answered 5xx: the server errors on tokens it cannot parse")
+
+
+# -- clocks ---------------------------------------------------------------------------------------
+
+
+def timed_token(claims: dict[str, Any]) -> Jwt:
+    parsed = parse(f"{encode_json({'alg': 'HS256'})}.{encode_json(claims)}.{b64url(b's' * 32)}")
+    assert parsed is not None
+    return parsed
+
+
+def test_a_fresh_token_s_iat_gives_the_skew_of_a_server_without_date() -> None:
+    now = 1_800_000_000.0
+    behind = iat_skew(timed_token({"iat": int(now) - 100}), now - 0.2, now)
+    assert behind is not None
+    assert behind.seconds == pytest.approx(-99.4)
+    assert behind.margin == pytest.approx(0.6)
+    assert "iat" in behind.source
+    close = iat_skew(timed_token({"iat": int(now)}), now - 0.2, now)
+    assert close is not None
+    assert (close.seconds, close.margin) == (0.0, 0.0)
+    assert iat_skew(timed_token({"iat": "yesterday"}), now, now) is None
+
+
+def test_no_leeway_is_reported_within_the_clock_s_margin() -> None:
+    assert judge_past_exp(61, 121, margin=2).rule is None
+    assert judge_past_exp(64, 121, margin=2).rule == "long-expiry-leeway"
+    assert "give or take 2 s" in judge_past_exp(61, 121, margin=2).detail
+    assert judge_past_exp(302, None, margin=3).rule == "long-expiry-leeway"
+
+
+@pytest.mark.parametrize(
+    ("status", "value", "wait"),
+    [(429, "2", 2.0), (429, None, 5.0), (429, "600", 30.0), (503, "3", 3.0), (503, None, None)],
+)
+def test_a_rate_limit_is_waited_out_as_retry_after_says(
+    status: int, value: str | None, wait: float | None
+) -> None:
+    headers = (("Retry-After", value),) if value else ()
+    assert retry_delay(answer(DENIED, status, headers)) == wait
+    assert retry_delay(answer(DENIED, 401)) is None
+
+
+@pytest.mark.parametrize(
+    "exp",
+    [float("nan"), float("inf"), -float("inf"), "9999999999", True, 10**30, 10**400, 1e308, None],
+)
+def test_odd_exp_values_are_no_time(exp: Any) -> None:
+    token = timed_token({"exp": exp, "iat": 1_700_000_000})
+    assert expires_in(token, 1_700_000_000.0) is None
+    assert lifetime(token) is None
+    assert time_claim(exp) is None
+
+
+def test_a_negative_exp_is_a_time_long_past() -> None:
+    token = timed_token({"exp": -1e9, "iat": 1_700_000_000})
+    left = expires_in(token, 1_700_000_000.0)
+    assert left is not None
+    assert left < 0
+
+
+# -- credentials in URLs --------------------------------------------------------------------------
+
+
+def url_jwt(claims: dict[str, Any]) -> str:
+    return f"{encode_json({'alg': 'HS256'})}.{encode_json(claims)}.{b64url(b'sig' * 11)}"
+
+
+def test_a_signed_cursor_in_the_url_is_no_credential() -> None:
+    cursor = url_jwt({"offset": 20, "limit": 10})
+    assert jwt_in_url(f"https://api.test/orders?cursor={cursor}") is None
+    assert jwt_in_url(f"https://api.test/orders?cursor={cursor}", known=[cursor]) == cursor
+    assert jwts_in_url(f"https://api.test/orders?cursor={cursor}") == [cursor]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "u-1"},
+        {"user_id": 7},
+        {"email": "a@example.test"},
+        {"username": "alice"},
+        {"exp": 1, "iat": 0},
+        {"exp": 1, "aud": "api"},
+    ],
+)
+def test_a_jwt_naming_a_user_or_built_like_an_access_token_is_a_credential(
+    claims: dict[str, Any],
+) -> None:
+    token = url_jwt(claims)
+    assert jwt_in_url(f"https://api.test/x?t={token}") == token
+
+
+def test_a_delete_is_never_chosen() -> None:
+    scn = scenario_with(
+        [
+            {"name": "drop", "method": "DELETE", "path": "/orders/1", "identity": "alice"},
+            {"name": "make", "method": "POST", "path": "/orders", "identity": "alice"},
+        ]
+    )
+    chosen = pick_endpoint(scn, "alice", None)
+    assert chosen is not None
+    assert chosen.label == "make"
+    only = scenario_with([{"name": "drop", "method": "DELETE", "path": "/o/1", "identity": "bob"}])
+    assert pick_endpoint(only, "bob", None) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -16,9 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from probe.probes.jwt_secrets import (
     RESOURCE,
     SEEDS,
+    Secret,
     build_candidates,
     candidates,
     find_secret,
+    key_forms,
     read_candidates,
     render_candidates,
 )
@@ -26,6 +29,15 @@ from probe.probes.jwt_tokens import Jwt, parse, sign_hmac
 
 REGENERATE = os.environ.get("PROBE_REGEN_GOLDEN") == "1"
 CLAIMS = {"sub": "alice", "iat": 1_700_000_000, "exp": 1_700_003_600}
+
+
+SPRING_KEY = "404E635266556A586E3272357538782F413F4428472B4B6250645367566B5970"
+
+
+def found(token: Jwt, extra: tuple[str, ...] = ()) -> str | None:
+    """The text of the secret found, or None."""
+    secret = find_secret(token, extra=extra)
+    return secret.text if secret is not None else None
 
 
 def token(secret: str | bytes, alg: str = "HS256") -> Jwt:
@@ -81,6 +93,9 @@ def test_list_holds_a_few_thousand_distinct_candidates() -> None:
         "mysecretkey2025",
         "changeme!",
         "Secret",
+        "you-will-never-guess",
+        "hard to guess string",
+        SPRING_KEY,
     ],
 )
 def test_list_holds_framework_defaults_and_their_variants(secret: str) -> None:
@@ -120,26 +135,63 @@ def test_reading_keeps_spaces_and_skips_comments() -> None:
 
 @pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
 def test_a_bundled_secret_is_found_for_every_hmac_size(alg: str) -> None:
-    assert find_secret(token("your-256-bit-secret", alg)) == "your-256-bit-secret"
+    assert found(token("your-256-bit-secret", alg)) == "your-256-bit-secret"
     last = candidates()[-1]
-    assert find_secret(token(last, alg)) == last
+    assert found(token(last, alg)) == last
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_a_token_signed_by_pyjwt_is_found() -> None:
     parsed = parse(jwt.encode(CLAIMS, "secret", algorithm="HS256"))
     assert parsed is not None
-    assert find_secret(parsed) == "secret"
+    assert found(parsed) == "secret"
 
 
 def test_extra_secrets_are_tried_first() -> None:
     own = "the-scenario-secret-" + secrets.token_hex(8)
-    assert find_secret(token(own), extra=["wrong", own]) == own
+    assert found(token(own), extra=("wrong", own)) == own
     assert find_secret(token(own)) is None
 
 
 def test_an_empty_secret_is_found_as_an_empty_string() -> None:
-    assert find_secret(token(b"")) == ""
+    assert find_secret(token(b"")) == Secret("", b"")
+    assert Secret("", b"").shown == "an empty secret"
+
+
+# Spring tutorials keep a hex key in their properties and sign with what
+# `Decoders.BASE64.decode(key)` gives (48 bytes), or with its hex value, or the text itself.
+@pytest.mark.parametrize(
+    ("key", "form"),
+    [
+        (SPRING_KEY.encode(), ""),
+        (base64.b64decode(SPRING_KEY), "base64"),
+        (bytes.fromhex(SPRING_KEY), "hex"),
+    ],
+    ids=["as-written", "base64-decoded", "hex-decoded"],
+)
+def test_a_tutorial_key_is_found_as_written_and_decoded(key: bytes, form: str) -> None:
+    secret = find_secret(token(key, "HS512"))
+    assert secret == Secret(SPRING_KEY, key, form)
+    if form:
+        assert secret.shown == f"{SPRING_KEY!r} {form}-decoded"
+
+
+def test_only_texts_that_decode_to_16_bytes_get_decoded_forms() -> None:
+    assert [s.form for s in key_forms("secret")] == [""]  # base64 of 4 bytes: too short
+    assert [s.form for s in key_forms("c2VjcmV0LWtleS0xMjM0NTY3OA==")] == ["", "base64"]
+    assert [s.form for s in key_forms("00112233445566778899aabbccddeeff")] == [
+        "",
+        "base64",
+        "hex",
+    ]
+    assert [s.form for s in key_forms("not base64 at all!")] == [""]
+
+
+def test_the_scenario_secret_is_tried_decoded_too() -> None:
+    own = base64.b64encode(secrets.token_bytes(32)).decode()
+    secret = find_secret(token(base64.b64decode(own)), extra=(own,))
+    assert secret is not None
+    assert (secret.text, secret.form) == (own, "base64")
 
 
 @pytest.mark.parametrize("alg", ["HS256", "HS512"])
@@ -164,23 +216,25 @@ def test_rs256_tokens_give_none() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     parsed = parse(jwt.encode(CLAIMS, key, algorithm="RS256"))
     assert parsed is not None
-    assert find_secret(parsed, extra=["secret"]) is None
+    assert find_secret(parsed, extra=("secret",)) is None
 
 
-def test_a_full_miss_costs_a_few_plain_hashes_per_candidate() -> None:
-    # Premise of benchmarks/jwt_secrets.py as a ratio in one process (measured x5-x7 against
-    # one sha256 per candidate, about 11-15 ms for the whole list).
+def test_a_full_miss_costs_a_few_plain_hashes_per_key() -> None:
+    # Premise of benchmarks/jwt_secrets.py as a ratio in one process: one HMAC per key (every
+    # candidate as written, and its decoded forms) against one sha256 per candidate.
     miss = token(secrets.token_bytes(64), "HS512")
     message = miss.signing_input
     keys = [candidate.encode() for candidate in candidates()]
     find_secret(miss)
-    ratios = []
+    ratios, misses = [], []
     for _ in range(5):
         start = time.perf_counter()
         assert find_secret(miss) is None
         searched = time.perf_counter() - start
+        misses.append(searched)
         start = time.perf_counter()
         for _key in keys:
             hashlib.sha256(message).digest()
         ratios.append(searched / (time.perf_counter() - start))
-    assert statistics.median(ratios) < 15
+    assert statistics.median(ratios) < 16
+    assert statistics.median(misses) < 0.1  # the whole miss stays under 100 ms

@@ -18,11 +18,13 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from probe.probes.jwt_keys import (
     PublicKey,
+    confusion_recipe,
     header_forgeries,
     is_asymmetric,
     key_confusion_forgeries,
     public_keys_from_jwks,
 )
+from probe.probes.jwt_reproduce import claims_word, confusion_mint, hmac_mint, jwk_mint
 from probe.probes.jwt_tokens import (
     DAY,
     Jwt,
@@ -565,3 +567,142 @@ def test_every_forgery_parses_except_the_two_part_ones(rsa_key: rsa.RSAPrivateKe
     unparsed = {forgery.name for forgery in forgeries if parse(forgery.token) is None}
     assert unparsed == {"two-part", *(name for name in NONE_NAMES if not name.endswith("-dot"))}
     assert len({forgery.name for forgery in forgeries}) == len(forgeries)
+
+
+# -- odd exp values -------------------------------------------------------------------------------
+
+
+def odd(exp_json: str, sub: str = '"alice"') -> Jwt:
+    """An HS256 token whose payload is written by hand (JSON that json.dumps would not give)."""
+    header = encode_json({"alg": "HS256", "typ": "JWT"})
+    payload = b64url(f'{{"sub":{sub},"iat":1700000000,"exp":{exp_json}}}'.encode())
+    signature = b64url(hmac.digest(STRONG, f"{header}.{payload}".encode(), "sha256"))
+    token = parse(f"{header}.{payload}.{signature}")
+    assert token is not None
+    return token
+
+
+@pytest.mark.parametrize(
+    "exp_json",
+    ["NaN", "Infinity", "-Infinity", "1e999", "1e308", "10" + "0" * 400, '"soon"', "true"],
+)
+def test_an_odd_exp_is_replaced_by_one_a_day_from_now_never_kept(exp_json: str) -> None:
+    token = odd(exp_json)
+    forgery = forged(signature_forgeries(token, now=1_800_000_000.0), "payload-changed-exp")
+    assert forgery.token != token.raw
+    changed = parse(forgery.token)
+    assert changed is not None
+    assert changed.claims["exp"] == 1_800_000_000 + DAY
+    assert "replaced by one 1 day from now" in forgery.how
+
+
+_CLAIM = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(st.dictionaries(st.sampled_from(["sub", "exp", "iat", "nbf", "x"]), _CLAIM))
+def test_signature_forgeries_never_raise_whatever_the_claims(claims: dict[str, Any]) -> None:
+    header = encode_json({"alg": "HS256"})
+    token = parse(f"{header}.{b64url(json.dumps(claims).encode())}.{b64url(b's' * 32)}")
+    assert token is not None
+    for forgery in signature_forgeries(token, now=1_800_000_000.0):
+        assert forgery.token
+
+
+def test_a_negative_exp_still_moves_a_day_later() -> None:
+    forgery = forged(signature_forgeries(odd("-1000000")), "payload-changed-exp")
+    changed = parse(forgery.token)
+    assert changed is not None
+    assert changed.claims["exp"] == -1_000_000 + DAY
+
+
+def test_a_sub_the_change_cannot_move_gives_the_token_itself() -> None:
+    # NaN plus one is NaN: the forged token is the real one; the probe leaves it unsent.
+    token = odd("1", sub="NaN")
+    assert forged(signature_forgeries(token), "payload-changed-sub").token == token.raw
+
+
+# -- reproductions that mint ----------------------------------------------------------------------
+
+
+def run_mint(command: str) -> str:
+    """Run a `python3 -c` mint line with this interpreter; `$JWKS` from the environment."""
+    import os
+    import subprocess
+    import sys
+
+    line = command.replace("python3 -c", f"{sys.executable} -c", 1)
+    done = subprocess.run(
+        ["bash", "-c", line], capture_output=True, text=True, timeout=30, check=True,
+        env={**os.environ, "JWKS": os.environ.get("TEST_JWKS", "")},
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("key", "form"),
+    [(b"k" * 64, ""), (base64.b64decode("a2V5" * 16), "base64"), (bytes(range(32)), "hex")],
+)
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_the_hmac_mint_line_signs_with_the_secret_as_written_or_decoded(
+    key: bytes, form: str
+) -> None:
+    text = {"": "k" * 64, "base64": "a2V5" * 16, "hex": bytes(range(32)).hex()}[form]
+    word = claims_word({"sub": "alice", "exp": 1})
+    minted = run_mint(hmac_mint(word, text, "HS256", {"typ": "JWT", "kid": "k"}, form=form))
+    claims = jwt.decode(minted, key, algorithms=["HS256"])
+    assert claims["sub"] == "alice"
+    assert claims["exp"] > 1_700_000_000
+    assert jwt.get_unverified_header(minted)["kid"] == "k"
+
+
+@pytest.mark.parametrize("form", ["pem", "pem-no-newline", "pkcs1-pem", "der"])
+def test_the_key_confusion_line_signs_with_the_jwks_key_in_the_accepted_form(
+    rsa_key: rsa.RSAPrivateKey, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = rs256(rsa_key, kid="r1")
+    other = RSAAlgorithm.to_jwk(rsa.generate_private_key(65537, 2048).public_key(), as_dict=True)
+    mine = RSAAlgorithm.to_jwk(rsa_key.public_key(), as_dict=True)
+    document = json.dumps({"keys": [{**other, "kid": "old"}, {**mine, "kid": "r1"}]})
+    keys = public_keys_from_jwks(document.encode())
+    forgeries = key_confusion_forgeries(token, keys)
+    name = f"key-confusion-{form}"
+    recipe = confusion_recipe(token, keys, name)
+    assert recipe is not None
+    key, shown = recipe
+    assert (key.index, shown) == (1, form)
+    monkeypatch.setenv("TEST_JWKS", document)
+    minted = run_mint(confusion_mint(claims_word(CLAIMS), key.index, form, token.header))
+    material = parse({f.name: f for f in forgeries}[name].token)
+    again = parse(minted)
+    assert material is not None
+    assert again is not None
+    # The forged token's header and claims; only exp is later, so the line works later too.
+    assert again.header == material.header
+    assert {**again.claims, "exp": 0} == {**material.claims, "exp": 0}
+    expected = {
+        "pem": spki(rsa_key),
+        "pem-no-newline": spki(rsa_key).rstrip(b"\n"),
+        "pkcs1-pem": rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
+        ),
+        "der": rsa_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+    }[form]
+    assert hmac_ok(minted, expected)
+
+
+def test_the_jwk_line_signs_with_the_key_its_header_carries() -> None:
+    minted = run_mint(jwk_mint(claims_word(CLAIMS), {"alg": "HS256", "kid": "k1"}))
+    header = jwt.get_unverified_header(minted)
+    assert header["alg"] == "RS256"
+    assert header["jwk"]["kid"] == "k1"
+    key = jwt.PyJWK(header["jwk"]).key
+    assert jwt.decode(minted, key, algorithms=["RS256"])["sub"] == "alice"
