@@ -322,8 +322,9 @@ class ScanContext:
         return None if state is None else _credentials(identity, state)
 
     def keep_secret(self, value: str, name: str) -> None:
-        """Show `value` as `${NAME}` in the report from now on."""
-        self.redactor.add(value, name)
+        """Show `value` as `${NAME}` in the report from now on (a name the scan gave a token
+        it learnt by itself gives way to this one)."""
+        self.redactor.add(value, name, rename_learnt=True)
 
     def public_token(self, value: str) -> None:
         """Let a crafted token without secrets show in full in credential headers."""

@@ -47,6 +47,8 @@ _CUT_RUN = re.compile(
     rf"|(?:(?<=\.\.\.)|(?<=…))(?P<tail>{_RUN_CHARS}+)"
 )
 _MIN_CUT_RUN = 8
+# Names the scan gives secrets it learns from answers by itself.
+_LEARNT = ("ISSUED_", "COOKIE_")
 _MIN_QUOTED_RUN = 12
 
 
@@ -77,13 +79,21 @@ class Redactor:
             self._stale = False
         return self._compiled
 
-    def add(self, value: str | None, name: str) -> None:
-        """Remember a secret; it reads as `$NAME` from now on (the first name given wins)."""
-        if not value or len(value) < _MIN_SECRET_LEN or value in self._secrets:
+    def add(self, value: str | None, name: str, *, rename_learnt: bool = False) -> None:
+        """Remember a secret; it reads as `$NAME` from now on (the first name given wins,
+        except that `rename_learnt` replaces a name the scan gave a token it learnt by itself,
+        `ISSUED_...` or `COOKIE_...`, by a probe's more telling one)."""
+        if not value or len(value) < _MIN_SECRET_LEN:
             return
         placeholder = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+        known = self._secrets.get(value)
+        if known is not None and not (rename_learnt and known.startswith(_LEARNT)):
+            return
         for form in _forms(value):
-            self._secrets.setdefault(form, placeholder)
+            if known is not None and self._secrets.get(form) == known:
+                self._secrets[form] = placeholder
+            else:
+                self._secrets.setdefault(form, placeholder)
         self._stale = True  # compiled when next used: a burst may add hundreds at once
 
     def add_variable(self, name: str, value: str) -> None:

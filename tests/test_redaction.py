@@ -432,3 +432,13 @@ def test_a_secret_quoted_for_a_shell_is_still_a_secret() -> None:
     double = '"' + re.sub(r'(["\\`$])', r"\\\1", secret) + '"'
     assert redactor.text(f"mint {double} now") == 'mint "${JWT_SECRET}" now'
     assert secret[:6] not in redactor.text(f"mint {shlex.quote(secret)} now")
+
+
+def test_a_probe_names_a_token_the_scan_learnt_by_itself() -> None:
+    redactor = Redactor()
+    redactor.add("refresh-0123456789abcdef", "issued_refresh")
+    redactor.add("refresh-0123456789abcdef", "alice_refresh_2", rename_learnt=True)
+    assert redactor.text("got refresh-0123456789abcdef") == "got ${ALICE_REFRESH_2}"
+    # A name given on purpose stays.
+    redactor.add("refresh-0123456789abcdef", "other", rename_learnt=True)
+    assert redactor.text("refresh-0123456789abcdef") == "${ALICE_REFRESH_2}"
