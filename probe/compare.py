@@ -185,8 +185,11 @@ def _blank_run(match: re.Match[str]) -> str:
     run = match.group(0)
     has_digit = any(c.isdigit() for c in run)
     has_letter = any(c.isalpha() for c in run)
+    # A base64 nonce may hold no digit, but mixes both cases with + / or =.
+    base64ish = any(c.isupper() for c in run) and any(c.islower() for c in run)
+    base64ish = base64ish and any(c in "+/=" for c in run)
     # A word or a slug made of letters only is content; a token mixes letters and digits.
-    return "<token>" if (has_digit and has_letter) or len(run) >= 40 else run
+    return "<token>" if (has_digit and has_letter) or base64ish or len(run) >= 40 else run
 
 
 def blank_text(body: bytes) -> str:

@@ -68,6 +68,12 @@ def test_text_with_a_fresh_csrf_token_or_nonce_matches() -> None:
     assert not ref.matches(html("<p>please log in</p>"))
 
 
+def test_a_base64_nonce_without_digits_is_blanked() -> None:
+    page = '<script nonce="{}"></script><p>Alice</p>'
+    ref = Reference.learn(html(page.format("AbcDefGhiJkl+MnoPq==")))
+    assert ref.matches(html(page.format("ZyxWvuTsrQpo/NmlKj==")))
+
+
 def test_text_elements_that_changed_between_samples_are_left_out() -> None:
     page = "<h1>Orders of Alice</h1>\n<p>visitor {}</p>\n<ul><li>keyboard</li><li>mouse</li></ul>"
     ref = Reference.learn(html(page.format("one")), html(page.format("two")))

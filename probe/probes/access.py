@@ -15,17 +15,21 @@ It runs beside the other probes, one endpoint at a time, and never sends a DELET
 4. Tagged `login`: a wrong password for the endpoint's own user against an unknown user, in
    2 + `timing_samples` pairs, for the answers and their times (`user-enumeration`,
    `enumeration-timing`); see `access_login`.
-5. With `mass_assignment`, after every other endpoint: read back, write with privilege fields,
-   read back (`mass-assignment`); see `access_mass`.
+5. With `mass_assignment`, after every other endpoint: read back, write with privilege fields
+   added where the body's own fields are (inside a wrapper), read back (`mass-assignment`);
+   see `access_mass`.
 
 Every "same answer" is `probe.compare`'s: a 2xx, not a refusal, holding data, the same body once
 volatile parts are left out (`access_judges.equivalent`); an accepted replay is checked against
-a random path beside the endpoint (a catch-all answers it alike). Other identities' answers may
-also be the entitled caller's with a few per-viewer parts, and a BOLA finding is firm only when
-the answers name the object or its owner (`access_owners`). The anonymous replays are in
-`access_replay`, the other identities' in `access_others`, the pure judges in `access_judges`,
-`access_owners` and `access_login_judges`, the rules in `access_rules`. Checks that apply to no
-endpoint get one target-wide `skipped` check saying why.
+a random path beside the endpoint (a catch-all answers it alike). A replay's answer may also be
+the entitled caller's with a few per-viewer parts (`"current_user": null`, `can_edit`), unless
+the differing values are masked or withheld (the server filters for the viewer:
+`access_viewers`); a BOLA finding is firm only when the answers name the object or its owner
+(`access_owners`). The anonymous replays are in `access_replay`, the other identities' in
+`access_others`, the pure judges in `access_judges`, `access_viewers`, `access_owners`,
+`access_login_judges`, `access_login_fields` and `access_mass_judges`, the rules in
+`access_rules`. Checks that apply to no endpoint get one target-wide `skipped` check saying
+why.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from probe.findings import CheckStatus
 from probe.probes.access_login import ANSWERS, TIMING, LoginCheck
 from probe.probes.access_mass import CHECK as MASS_CHECK
 from probe.probes.access_mass import MassAssignmentCheck
+from probe.probes.access_mass_judges import field_home, where
 from probe.probes.access_others import OtherIdentities
 from probe.probes.access_replay import NEVER_REPLAYED, EndpointReplays, has_tag, tagged
 from probe.probes.access_rules import ADMIN_TAG, LOGIN_TAG, PROBE_ID, PUBLIC_TAG, RULES
@@ -185,8 +190,9 @@ def _plan_mass(scenario: Scenario, endpoint: Endpoint) -> str:
     settings = endpoint.mass_assignment
     assert settings is not None
     read = settings.read or f"GET {endpoint.rendered_path}"
+    home = where(field_home(endpoint.json_body)) if isinstance(endpoint.json_body, dict) else ""
     return (
         f"{PROBE_ID}: {_url(scenario, endpoint)}: read back ({read}), the body with "
-        f"{', '.join(settings.fields)} added, read back again (when that write is refused "
-        "with a 400 or 422: each field alone, each followed by a read-back)"
+        f"{', '.join(settings.fields)} added {home}, read back again (when that write is "
+        "refused with a 400 or 422: each field alone, each followed by a read-back)"
     )

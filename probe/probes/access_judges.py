@@ -1,16 +1,11 @@
-"""Pure judges of the access probe's replays and mass-assignment check (the login judges are in
-`access_login_judges`, whose answer it is in `access_owners`).
+"""Pure judges of the access probe's replays (the login judges are in `access_login_judges`,
+whose answer it is in `access_owners`, the mass-assignment judges in `access_mass_judges`).
 
 A replay (without credentials, with an invalid token, as another identity) counts only when its
 answer is equivalent to the reference: a 2xx that is not a refusal (`probe.compare.is_refusal`),
 that holds data (`probe.compare.holds_data`), and that `Reference.matches` the reference learnt
 from two samples of the entitled caller. A reference that refuses, holds no data, or changes too
 much between two identical requests makes the check inconclusive instead of letting it pass.
-
-A mass-assignment privilege field counts only where it describes the object read back: at its
-top level, or inside one wrapper object (`data`, `user`, `item`, `result`, `profile`,
-`account`, or the answer's only key when it holds an object), never under other nested objects
-(`metadata`, `preferences`, `settings`: bags of client data the server does not act on).
 """
 
 from __future__ import annotations
@@ -21,8 +16,7 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from probe.compare import Reference, holds_data, is_refusal
@@ -175,122 +169,3 @@ def invalid_token(token: str) -> tuple[str, bool]:
     the real header and payload) rather than a random string."""
     flipped = flip_signature(token)
     return (flipped, True) if flipped is not None else (same_shape(token), False)
-
-
-# -- mass assignment --------------------------------------------------------------------------
-
-
-#: Wrapper objects whose fields are the object's own.
-_WRAPPERS = frozenset({"data", "user", "item", "result", "profile", "account"})
-# Nested objects that hold client data the server does not act on, whatever their place.
-_INERT = frozenset(
-    {
-        "metadata",
-        "meta",
-        "preferences",
-        "prefs",
-        "settings",
-        "options",
-        "attributes",
-        "annotations",
-        "labels",
-        "tags",
-        "extra",
-        "extras",
-        "custom",
-        "customfields",
-        "properties",
-        "props",
-        "context",
-        "config",
-    }
-)
-
-
-def _norm(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.lower())
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    # JSON true is not 1: compare types as well as values.
-    return type(a) is type(b) and a == b
-
-
-def _privilege_objects(data: Any) -> list[dict[str, Any]]:
-    """The objects where a privilege field describes the object read back: the object (each
-    object of a top-level list), and one wrapper object inside it (see the module docstring);
-    a wrapper's `attributes` too (JSON:API keeps fields there)."""
-    roots = [data] if isinstance(data, dict) else []
-    if isinstance(data, list):
-        roots = [item for item in data[:1000] if isinstance(item, dict)]
-    out: list[dict[str, Any]] = []
-    for root in roots:
-        out.append(root)
-        only = len(root) == 1
-        for key, item in root.items():
-            name = _norm(str(key))
-            if not isinstance(item, dict) or name in _INERT:
-                continue
-            if name in _WRAPPERS or only:
-                out.append(item)
-                attributes = item.get("attributes")
-                if isinstance(attributes, dict):
-                    out.append(attributes)
-    return out
-
-
-def holds(data: Any, key: str, value: Any) -> bool:
-    """True when `data` (parsed JSON) has `key` (compared without case or separators:
-    is_admin, isAdmin) holding exactly `value` where a privilege field counts: at the top
-    level or in one wrapper object."""
-    return any(
-        _norm(str(name)) == _norm(key) and _same_value(item, value)
-        for found in _privilege_objects(data)
-        for name, item in found.items()
-    )
-
-
-def parse_json(answer: ResponseRecord) -> Any:
-    """The answer's JSON, or None when it is not JSON."""
-    try:
-        return json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-@dataclass(frozen=True)
-class MassVerdict:
-    """What the read-backs say about the privilege fields sent.
-
-    Attributes:
-        stored: Fields the read-back holds at the sent value, and did not before.
-        already: Fields already at the sent value before the write (inconclusive).
-        echoed: Fields the write answer echoed but the read-back does not hold.
-    """
-
-    stored: tuple[str, ...]
-    already: tuple[str, ...]
-    echoed: tuple[str, ...]
-
-
-def judge_mass_assignment(
-    fields: Mapping[str, Any], before: Any, written: Any, after: Any
-) -> MassVerdict:
-    """Compare the read-backs before and after a write carrying `fields` (all parsed JSON;
-    `written` is the write's own answer, None when it is not JSON)."""
-    stored: list[str] = []
-    already: list[str] = []
-    echoed: list[str] = []
-    for key, value in fields.items():
-        if holds(before, key, value):
-            already.append(key)
-        elif holds(after, key, value):
-            stored.append(key)
-        elif holds(written, key, value):
-            echoed.append(key)
-    return MassVerdict(tuple(stored), tuple(already), tuple(echoed))
-
-
-def shown(fields: Mapping[str, Any], keys: Sequence[str]) -> str:
-    """`key=value` pairs for a detail, values as JSON."""
-    return ", ".join(f"{k}={json.dumps(fields[k])}" for k in keys)

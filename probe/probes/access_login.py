@@ -18,34 +18,39 @@ lock, still gets its first two, and a count of attempts for existing users only 
 from __future__ import annotations
 
 import json
-import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from probe.exchange import Exchange, ResponseRecord
-from probe.findings import CheckStatus
-from probe.probes.access_login_judges import (
-    MIN_TIMING_SAMPLES,
-    AnswerVerdict,
+from probe.findings import CheckStatus, Confidence
+from probe.probes.access_curl import reproduce
+from probe.probes.access_judges import one_line
+from probe.probes.access_login_fields import (
+    configured_fields,
     find_password_field,
     find_user_field,
     get_field,
-    judge_answers,
-    judge_attempts,
-    judge_timing,
-    locking,
     made_up_user,
-    stop_reason,
+    neutral_user,
     with_fields,
-    without_echo,
     wrong_password,
 )
+from probe.probes.access_login_judges import (
+    AnswerVerdict,
+    judge_answers,
+    judge_attempts,
+    locking,
+    static_words,
+    stop_reason,
+    without_echo,
+    without_nonces,
+)
 from probe.probes.access_rules import PROBE_ID, RULES
+from probe.probes.access_timing import MIN_TIMING_SAMPLES, judge_timing
 from probe.probes.base import Found, ProbeContext, RequestSpec
-from probe.redact import CREDENTIAL_HEADERS
 from probe.scenario.models import AccessConfig, Endpoint
 
 _RULE = next(rule for rule in RULES if rule.id == f"{PROBE_ID}.user-enumeration")
@@ -53,10 +58,7 @@ ANSWERS = "user-enumeration"
 TIMING = "enumeration-timing"
 #: Pairs whose answers are compared before any timing sample counts.
 ANSWER_PAIRS = 2
-# Headers a reproduce line leaves to curl (or that only tag the scan's own requests).
-_NOT_IN_CURL = frozenset({"host", "content-length", "accept-encoding"})
-_SCAN_HEADERS = "x-probe-"
-_TIMED = '-s -o /dev/null -w "%{http_code} in %{time_total} s\\n"'
+_STATIC_NOTE = "a lockout word on the line"
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,11 @@ class Sides:
     sent: dict[str, list[Exchange]] = field(default_factory=lambda: {"known": [], "unknown": []})
 
     def answers(self, side: str, count: int | None = None) -> list[ResponseRecord]:
-        """The side's answers (the first `count`) with the user name it sent blanked out."""
+        """The side's answers (the first `count`) with the user name it sent and nonces
+        blanked out."""
         user = self.known_user if side == "known" else self.unknown_user
         sent = self.sent[side][:count] if count is not None else self.sent[side]
-        return [without_echo(x.response, user) for x in sent if x.response]
+        return [without_nonces(without_echo(x.response, user)) for x in sent if x.response]
 
     def times(self, side: str) -> list[float]:
         """The side's answer times, seconds."""
@@ -108,42 +111,6 @@ def _ms(exchange: Exchange) -> str:
     return f"answered in {elapsed * 1000:.0f} ms"
 
 
-def _double_quoted(text: str) -> str:
-    return '"' + "".join("\\" + c if c in '"\\`$' else c for c in text) + '"'
-
-
-def curl_line(
-    exchange: Exchange, holds_secret: Callable[[str], bool], tls: list[str], timed: bool
-) -> str | None:
-    """A curl command that sends the exchange's request again, or None when a secret in it
-    would be changed by shell quoting (the report's redaction could then miss it).
-
-    Credential headers read `${HEADER_NAME}` from the environment; the report turns other
-    known secrets into `${NAME}` placeholders inside the double quotes, where they stay live.
-    """
-    request = exchange.request
-    args = ["curl", _TIMED if timed else "-i", "--path-as-is", *tls, "-X", request.method]
-    pieces: list[tuple[str, str]] = []
-    for name, value in request.headers:
-        lowered = name.lower()
-        if lowered in _NOT_IN_CURL or lowered.startswith(_SCAN_HEADERS):
-            continue
-        if lowered in CREDENTIAL_HEADERS:
-            variable = re.sub(r"[^A-Z0-9]", "_", name.upper())
-            args.append(f'-H "{name}: ${{{variable}}}"')
-            continue
-        pieces.append(("-H", f"{name}: {value}"))
-    if request.body:
-        pieces.append(("--data-binary", request.body.decode("utf-8", "replace")))
-    pieces.append(("", request.url))
-    for option, text in pieces:
-        quoted = _double_quoted(text)
-        if quoted[1:-1] != text and holds_secret(text):
-            return None
-        args += [option, quoted] if option else [quoted]
-    return " ".join(args)
-
-
 class LoginCheck:
     """The user-enumeration checks of one login endpoint."""
 
@@ -151,8 +118,14 @@ class LoginCheck:
         self.ctx = ctx
         self.endpoint = endpoint
         self.config = config
+        #: Said after the answers check's detail (a neutral unknown user, lines ignored).
+        self.notes: list[str] = []
+        #: True when the unknown user is neutral, not of the known one's shape.
+        self.neutral = False
 
     def _check(self, name: str, status: CheckStatus, detail: str) -> None:
+        if name == ANSWERS and self.notes:
+            detail = "; ".join([detail, *self.notes])
         self.ctx.check(PROBE_ID, name, self.endpoint, status, detail)
 
     async def run(self) -> None:
@@ -189,18 +162,25 @@ class LoginCheck:
             body = dict(self.endpoint.form)
         if body is None:
             return "needs a JSON object or form body holding a user name and a password"
-        user_path = find_user_field(body, self.config.user_field)
+        named = configured_fields(self.endpoint, self.config.user_field, self.config.password_field)
+        user_path = find_user_field(body, named.user)
         if user_path is None:
-            if self.config.user_field:
-                return f"user_field {self.config.user_field!r} names no text field of the body"
-            return "no user-name field in the body (set probes.access.user_field)"
-        password_path = find_password_field(body, self.config.password_field)
+            if named.user:
+                return f"{named.where} user {named.user!r} names no text field of the body"
+            return (
+                "no user-name field in the body (set the endpoint's login_fields or "
+                "probes.access.user_field)"
+            )
+        password_path = find_password_field(body, named.password)
         if password_path is None:
-            if self.config.password_field:
-                return f"password_field {self.config.password_field!r} is not in the body"
-            return "no password field in the body (set probes.access.password_field)"
+            if named.password:
+                return f"{named.where} password {named.password!r} is not in the body"
+            return (
+                "no password field in the body (set the endpoint's login_fields or "
+                "probes.access.password_field)"
+            )
         known = get_field(body, user_path)
-        unknown = self.config.unknown_user or made_up_user(known)
+        unknown = self.config.unknown_user or self._made_up(known)
         if unknown == known:
             return "probes.access.unknown_user is the endpoint's own user"
         wrong = wrong_password(get_field(body, password_path))
@@ -210,6 +190,18 @@ class LoginCheck:
             self._request(with_fields(body, {user_path: known, password_path: wrong})),
             self._request(with_fields(body, {user_path: unknown, password_path: wrong})),
         )
+
+    def _made_up(self, known: str) -> str:
+        """An unknown user in the known one's shape; a neutral one when the known user name
+        is a secret of the scenario (its shape and domain would show in the report)."""
+        if not self.ctx.holds_secret(known):
+            return made_up_user(known)
+        self.neutral = True
+        self.notes.append(
+            "the known user name is a secret, so the unknown user is a neutral made-up name "
+            "(not of its shape or domain)"
+        )
+        return neutral_user(known)
 
     def _request(self, body: dict[str, Any]) -> RequestSpec:
         if self.endpoint.form is not None:
@@ -231,7 +223,11 @@ class LoginCheck:
         return exchange
 
     async def _tries(self, sides: Sides, pairs: int) -> Stop | None:
-        """Send the pairs, each in a random order; the reason when an answer stops them."""
+        """Send the pairs, each in a random order; the reason when an answer stops them.
+
+        A 423, a 429 or words of attempts left stop at once. Words of a lockout are read once
+        both sides of the pair answered (the unknown user has no account to lock): a line
+        that every answer of both sides holds is the page's own text, not a lockout."""
         for number in range(pairs):
             order = ["known", "unknown"]
             if secrets.randbelow(2):
@@ -240,9 +236,14 @@ class LoginCheck:
                 exchange = await self._send(sides, side, number >= ANSWER_PAIRS)
                 if exchange.response is None:
                     return Stop(f"a request failed ({exchange.error})", number)
-                sign = stop_reason(exchange.response)
+                sign = stop_reason(exchange.response, words=False)
                 if sign is not None and sign.attempts:
                     return await self._finish_unknown(sides, side, sign.reason, number)
+                if sign is not None:
+                    return Stop(_stopped(side, sign.reason), number)
+            static = self._static(sides)
+            for side in order:
+                sign = stop_reason(sides.answers(side)[-1], static)
                 if sign is not None:
                     return Stop(_stopped(side, sign.reason), number)
             changed = locking(sides.answers("known"), sides.answers("unknown"))
@@ -255,6 +256,20 @@ class LoginCheck:
                 return Stop(said, number)
         return None
 
+    def _static(self, sides: Sides) -> frozenset[str]:
+        """The stop-word lines every answer of both sides holds (noted once in the detail);
+        none before both sides answered."""
+        if not sides.sent["known"] or not sides.sent["unknown"]:
+            return frozenset()
+        static = static_words(sides.answers("known") + sides.answers("unknown"))
+        if static and not any(n.startswith(_STATIC_NOTE) for n in self.notes):
+            lines = ", ".join(repr(one_line(line, 80)) for line in sorted(static)[:2])
+            self.notes.append(
+                f"{_STATIC_NOTE} {lines}: every answer of both users holds it, so it is the "
+                "page's own text, no sign of a lockout"
+            )
+        return static
+
     async def _finish_unknown(self, sides: Sides, side: str, reason: str, number: int) -> Stop:
         """After words of attempts left: no more tries for the known side (one at least, to
         compare); the unknown side (no account to lock) gets its first two, and one more after
@@ -266,7 +281,7 @@ class LoginCheck:
                 exchange = await self._send(sides, each, False)
                 if exchange.response is None:
                     return Stop(f"a request failed ({exchange.error})", number)
-                sign = stop_reason(exchange.response)
+                sign = stop_reason(sides.answers(each)[-1], self._static(sides))
                 if sign is not None and not sign.attempts:
                     return Stop(_stopped(each, sign.reason), number)
         return Stop(_stopped(side, reason), number, attempts=True)
@@ -348,6 +363,16 @@ class LoginCheck:
         self, detail: str, exchanges: list[Exchange], notes: dict[int, str], timed: bool = False
     ) -> None:
         # One finding per endpoint, however the difference showed (status, body or time).
+        confidence = Confidence.firm
+        if self.neutral:
+            # A user-name rule (a domain allow-list, a pattern) may answer the neutral name
+            # alone: the difference may be the rule's, not the account's.
+            confidence = Confidence.tentative
+            detail += (
+                "; the unknown user is a neutral made-up name, not of the known one's shape "
+                "(a secret): a user-name rule may answer it otherwise; set "
+                "probes.access.unknown_user to a user of the same shape to confirm"
+            )
         found = Found(
             _RULE,
             detail,
@@ -355,19 +380,14 @@ class LoginCheck:
             endpoint=self.endpoint.label,
             notes=notes,
             reproduce=self._reproduce(exchanges, timed),
+            confidence=confidence,
         )
         self.ctx.report(PROBE_ID, found)
 
     def _reproduce(self, exchanges: Sequence[Exchange], timed: bool) -> str | None:
         """Both requests, one after the other (None: the engine's line for the first)."""
         verify = self.ctx.scenario.target.verify_tls
-        tls = ["-k"] if verify is False else []
-        if isinstance(verify, str):
-            tls = ["--cacert", _double_quoted(verify)]
-        lines = [curl_line(x, self.ctx.holds_secret, tls, timed) for x in exchanges]
-        if any(line is None for line in lines):
-            return None
-        return "; echo; ".join(line for line in lines if line)
+        return reproduce(exchanges, self.ctx.holds_secret, verify, timed)
 
 
 def _stopped(side: str, reason: str) -> str:

@@ -1,44 +1,31 @@
-"""Pure judges of the access probe's user-enumeration check on endpoints tagged `login`.
+"""Pure judges of the access probe's user-enumeration check on endpoints tagged `login` (the
+body fields and the made-up users are `access_login_fields`').
 
-- Which body fields hold the user name and the password (`find_user_field`,
-  `find_password_field`), the body with them replaced (`with_fields`), and an unknown user of
-  the known one's shape (`made_up_user`), so that user-name rules answer both alike.
 - Whether an answer stops the check (`stop_reason`): a 423 or 429, or words of a lockout, a
-  disabled account or a rate limit; words of attempts left stop the known side only. Whether
-  the known user's answers broke from their first ones unlike any unknown-user answer
-  (`locking`): the account may be locking. Every further wrong password could lock it.
+  disabled account or a rate limit in the text a user sees (`visible_lines`: no markup, no
+  attribute), unless every answer of both sides holds that line (`static_words`: the page's
+  own text); words of attempts left stop the known side only. Whether the known user's
+  answers broke from their first ones unlike any unknown-user answer (`locking`): the account
+  may be locking. Every further wrong password could lock it.
 - Whether the answers for the known user (wrong password) and the unknown user differ
-  (`judge_answers`; `judge_attempts` after words of attempts left), with the user name each
-  request sent blanked out of its answer first, in any letter case: "no account alice" and "no
-  account qwzkr" say the same thing.
-- Whether their answer times show a consistent gap (`judge_timing`, see its docstring).
+  (`judge_answers`; `judge_attempts` after words of attempts left): status, redirect target,
+  body, with the user name each request sent blanked out of its answer first, in any letter
+  case: "no account alice" and "no account qwzkr" say the same thing.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import re
-import secrets
-import statistics
-import string
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
-from probe.compare import Reference, differing_excerpt
+from probe.compare import Reference, blank_text, flatten
 from probe.exchange import ResponseRecord
 
-#: Default user-name fields, first match wins (compared without case or separators).
-USER_FIELDS = ("username", "email", "user", "login")
-#: Fewer answer times per side than this give no timing verdict (2 + timing_samples of 5).
-MIN_TIMING_SAMPLES = 7
-#: The least gap between the slowest answer of the fast side and the fastest of the slow one.
-MIN_GAP = 0.050
-#: The gap must also be this many times the spread (max - min) within either side.
-SPREAD_FACTOR = 2.0
 _LOCKED = 423
 _LIMITED = 429
 _STOP_WORDS = re.compile(
@@ -49,111 +36,19 @@ _STOP_WORDS = re.compile(
 _ATTEMPT_WORDS = re.compile(
     r"(?:attempts?|tries) (?:remaining|left)|remaining (?:attempts|tries)", re.IGNORECASE
 )
-_NAME = re.compile(r"[^a-z0-9]")
-_KINDS = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
-_MIN_MADE_UP = 6
 _COUNTS = re.compile(rb"\d+")
+_TAGS = re.compile(r"<[^>]*>")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
+_SEPARATORS = re.compile(r"[_\W]+")
+# Text read from an answer for words of a lockout or attempts left.
+_READ = 65536
 
 
-def _norm(name: str) -> str:
-    return _NAME.sub("", name.lower())
-
-
-# -- fields -----------------------------------------------------------------------------------
-
-
-def _paths(body: dict[str, Any], prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
-    """(dotted path, value) of every key, parents before children, up to three levels."""
-    out: list[tuple[str, Any]] = []
-    for key, value in body.items():
-        path = f"{prefix}{key}"
-        out.append((path, value))
-        if isinstance(value, dict) and depth < 2:
-            out += _paths(value, f"{path}.", depth + 1)
-    return out
-
-
-def get_field(body: dict[str, Any], dotted: str) -> Any:
-    """The value at a dotted path of a body, or None."""
-    value: Any = body
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def find_user_field(body: dict[str, Any], configured: str | None) -> str | None:
-    """The dotted path of the user name: `configured` when the body has it, else the first of
-    USER_FIELDS (by that order, then nearest the top) holding a non-empty string."""
-    if configured is not None:
-        return configured if isinstance(get_field(body, configured), str) else None
-    paths = [(p, v) for p, v in _paths(body) if isinstance(v, str) and v]
-    for name in USER_FIELDS:
-        for path, _ in paths:
-            if _norm(path.rsplit(".", 1)[-1]) == name:
-                return path
-    return None
-
-
-def find_password_field(body: dict[str, Any], configured: str | None) -> str | None:
-    """The dotted path of the password: `configured` when the body has it, else the first key
-    whose name holds "pass" (password, passwd, passphrase)."""
-    if configured is not None:
-        return configured if get_field(body, configured) is not None else None
-    for path, value in _paths(body):
-        if "pass" in _norm(path.rsplit(".", 1)[-1]) and not isinstance(value, dict):
-            return path
-    return None
-
-
-def with_fields(body: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    """A copy of the body with each dotted path set to its value."""
-    out = copy.deepcopy(body)
-    for dotted, value in values.items():
-        parts = dotted.split(".")
-        node = out
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = value
-    return out
-
-
-def made_up_user(known: str) -> str:
-    """A user name that exists nowhere, new per call, of the known one's shape (so that user-name
-    rules answer both alike): each ASCII letter and digit replaced by a random one of its kind
-    (the case kept), every other character kept in its place; a name under six characters is
-    lengthened with characters of its last letter's or digit's kind (a three-letter name could
-    well exist). An email address keeps its domain."""
-    local, at, domain = known.rpartition("@")
-    if at and local and domain:
-        return f"{_shaped(local)}@{domain}"
-    return _shaped(known)
-
-
-def _like(char: str) -> str:
-    kind = next((k for k in _KINDS if char in k), None)
-    return secrets.choice(kind) if kind else char
-
-
-def _shaped(name: str) -> str:
-    kinds = [c for c in name if any(c in k for k in _KINDS)]
-    for _ in range(8):
-        out = "".join(_like(c) for c in name)
-        while kinds and len(out) < _MIN_MADE_UP:
-            out += _like(kinds[-1])
-        if out.lower() != name.lower():
-            return out
-    return name + (kinds[-1] if kinds else name[-1:]) * 2  # no letter or digit to change
-
-
-def wrong_password(real: Any) -> str:
-    """A random password, never the real one, shaped to pass common length and character
-    rules (so that a policy check answers both sides alike)."""
-    while True:
-        candidate = f"Wr0ng-{secrets.token_urlsafe(12)}!"
-        if candidate != real:
-            return candidate
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 # -- stopping ---------------------------------------------------------------------------------
@@ -173,18 +68,69 @@ class StopSign:
     attempts: bool = False
 
 
-def stop_reason(answer: ResponseRecord) -> StopSign | None:
+def _markup(answer: ResponseRecord) -> bool:
+    kind = answer.content_type
+    return "html" in kind or "xml" in kind or answer.body.lstrip()[:1] == b"<"
+
+
+def visible_lines(answer: ResponseRecord) -> list[str]:
+    """The answer as a user reads it, in lines: markup's text between tags, entities decoded
+    (tags and their attributes left out: a `<button disabled>` says nothing); JSON as one
+    `key: value` line per value; a redirect's Location as words (`error=account_locked` reads
+    "error account locked"); any other text by its lines."""
+    lines: list[str] = []
+    location = answer.header("location") if 300 <= answer.status < 400 else None
+    if location:
+        lines.append("location " + _SEPARATORS.sub(" ", unquote_plus(location)))
+    text = answer.text(_READ)
+    data = _json(answer.body)
+    if data is not None:
+        lines += [f"{path}: {value}" for path, value in flatten(data).items()]
+        return lines
+    if _markup(answer):
+        text = html.unescape(_TAGS.sub("\n", text))
+    return lines + [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def stop_words(answer: ResponseRecord) -> dict[str, str]:
+    """The answer's lines that speak of a lockout, a disabled account or a rate limit (per-request
+    values blanked), each with the words found."""
+    found: dict[str, str] = {}
+    for line in visible_lines(answer):
+        match = _STOP_WORDS.search(line)
+        if match:
+            found.setdefault(blank_text(line.encode()), match.group(0))
+    return found
+
+
+def static_words(answers: Sequence[ResponseRecord]) -> frozenset[str]:
+    """The stop-word lines every answer holds (the known and the unknown user's alike): the
+    page's own text, such as a hint that accounts lock after ten failures, is no sign that an
+    account is locking. Empty for no answers."""
+    if not answers:
+        return frozenset()
+    common = set(stop_words(answers[0]))
+    for answer in answers[1:]:
+        common &= set(stop_words(answer))
+    return frozenset(common)
+
+
+def stop_reason(
+    answer: ResponseRecord, static: Collection[str] = (), words: bool = True
+) -> StopSign | None:
     """Why no further wrong password may go to the real user after this answer, or None: a
-    423, a 429, words of a lockout, a disabled account or a rate limit, or attempts left."""
+    423, a 429, words of a lockout, a disabled account or a rate limit (in the text a user
+    sees, on a line that is not in `static`; none looked for when `words` is False), or
+    attempts left."""
     if answer.status == _LOCKED:
         return StopSign("423 Locked")
     if answer.status == _LIMITED:
         return StopSign("429 Too Many Requests")
-    text = answer.text(65536)
-    found = _STOP_WORDS.search(text)
-    if found:
-        return StopSign(f"{answer.status} saying {found.group(0)!r}")
-    found = _ATTEMPT_WORDS.search(text)
+    if words:
+        sign = next((w for line, w in stop_words(answer).items() if line not in static), None)
+        if sign is not None:
+            return StopSign(f"{answer.status} saying {sign!r}")
+    found = _ATTEMPT_WORDS.search("\n".join(visible_lines(answer)))
     if found:
         return StopSign(f"{answer.status} saying {found.group(0)!r}", attempts=True)
     return None
@@ -194,9 +140,9 @@ def stop_reason(answer: ResponseRecord) -> StopSign | None:
 
 
 def without_echo(answer: ResponseRecord, user: str) -> ResponseRecord:
-    """The answer with the user name it was sent replaced by a placeholder: in any letter case
-    (servers often store names in lower case), stripped, JSON-escaped, URL-encoded or
-    HTML-escaped, and an email's local part."""
+    """The answer with the user name it was sent replaced by a placeholder, in its body and
+    its Location: in any letter case (servers often store names in lower case), stripped,
+    JSON-escaped, URL-encoded or HTML-escaped, and an email's local part."""
     names = {user, user.strip()}
     local, at, _ = user.strip().rpartition("@")
     if at and len(local) >= 4:
@@ -208,6 +154,25 @@ def without_echo(answer: ResponseRecord, user: str) -> ResponseRecord:
     ordered = sorted((f for f in forms if f), key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(f) for f in ordered), re.IGNORECASE)
     text = pattern.sub("<user>", answer.body.decode("utf-8", "replace"))
+    headers = tuple(
+        (name, pattern.sub("<user>", value) if name.lower() == "location" else value)
+        for name, value in answer.headers
+    )
+    return replace(answer, body=text.encode(), headers=headers)
+
+
+def _nonce(match: re.Match[str]) -> str:
+    run = match.group(0)
+    mixed = any(c.isupper() for c in run) and any(c.islower() for c in run)
+    marked = any(c.isdigit() or c in "+/=" for c in run)
+    return "<nonce>" if mixed and marked else run
+
+
+def without_nonces(answer: ResponseRecord) -> ResponseRecord:
+    """The answer with base64 runs blanked (16 characters or more, both letter cases, and a
+    digit, `+`, `/` or `=`): a CSP nonce of random bytes may hold no digit, and then reads as
+    a word to `probe.compare`."""
+    text = _BASE64_RUN.sub(_nonce, answer.body.decode("utf-8", "replace"))
     return replace(answer, body=text.encode())
 
 
@@ -230,13 +195,44 @@ class AnswerVerdict:
     detail: str
 
 
+def redirect_target(answer: ResponseRecord) -> str | None:
+    """A redirect's Location as compared: its path and query (scheme and host left out),
+    per-request values blanked; "" without a Location; None for an answer that is no
+    redirect."""
+    if not 300 <= answer.status < 400:
+        return None
+    location = answer.header("location")
+    if not location:
+        return ""
+    parts = urlsplit(location.strip())
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return blank_text(target.encode())
+
+
+def _targets(
+    known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]
+) -> AnswerVerdict | None:
+    """A verdict on redirects that go elsewhere for each side (each side always to one
+    place), or None when they do not."""
+    known_to = {redirect_target(a) for a in known}
+    unknown_to = {redirect_target(a) for a in unknown}
+    if len(known_to) != 1 or len(unknown_to) != 1 or known_to == unknown_to or None in known_to:
+        return None
+    status = known[0].status
+    said = (
+        f"both {status}, to {known_to.pop() or 'nowhere'!r} for the known user and to "
+        f"{unknown_to.pop() or 'nowhere'!r} for the unknown one"
+    )
+    return AnswerVerdict("redirect target", said)
+
+
 def judge_answers(
     known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]
 ) -> AnswerVerdict:
     """Compare the answers (echo already blanked, two or more per side). Statuses differ when
-    each side is constant and the two constants differ. Bodies differ when no answer of one
-    side matches the other side's reference, both ways (so a value volatile on either side is
-    no difference)."""
+    each side is constant and the two constants differ; so do redirect targets (the
+    Location's path and query). Bodies differ when no answer of one side matches the other
+    side's reference, both ways (so a value volatile on either side is no difference)."""
     known_status = {a.status for a in known}
     unknown_status = {a.status for a in unknown}
     if len(known_status) == 1 and len(unknown_status) == 1 and known_status != unknown_status:
@@ -245,16 +241,38 @@ def judge_answers(
     if len(known_status) > 1 or len(unknown_status) > 1:
         said = "the status changed between tries of the same request; no verdict on bodies"
         return AnswerVerdict(None, said)
+    elsewhere = _targets(known, unknown)
+    if elsewhere is not None:
+        return elsewhere
     known_ref = Reference.learn(known[0], *known[1:])
     unknown_ref = Reference.learn(unknown[0], *unknown[1:])
     crossed = any(known_ref.matches(a) for a in unknown) or any(
         unknown_ref.matches(a) for a in known
     )
     if crossed:
-        return AnswerVerdict(None, f"both answered {known[0].status} with the same body")
+        return AnswerVerdict(None, f"both answered {_same(known[0])} with the same body")
     excerpt = differing_excerpt(known[0], unknown[0])
     said = f"both {known[0].status}, with other bodies (known user | unknown user): {excerpt}"
     return AnswerVerdict("body", said)
+
+
+def _same(answer: ResponseRecord) -> str:
+    target = redirect_target(answer)
+    return f"{answer.status} to {target!r}" if target else str(answer.status)
+
+
+def differing_excerpt(a: ResponseRecord, b: ResponseRecord, width: int = 160) -> str:
+    """The first place where two bodies differ once per-request values (nonces, tokens, times)
+    are blanked on both sides, as "a ... | b ..." text on one line (for a check's detail): the
+    message that differs, not a nonce before it."""
+    left, right = blank_text(a.body), blank_text(b.body)
+    index = next(
+        (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
+        min(len(left), len(right)),
+    )
+    start = max(0, index - width // 4)
+    cut = (" ".join(t[start : start + width].split()) for t in (left, right))
+    return " | ".join(repr(t) for t in cut)
 
 
 def judge_attempts(
@@ -283,17 +301,17 @@ def judge_attempts(
 
 def _attempt_words(answers: Sequence[ResponseRecord]) -> str | None:
     for answer in answers:
-        found = _ATTEMPT_WORDS.search(answer.text(65536))
+        found = _ATTEMPT_WORDS.search("\n".join(visible_lines(answer)))
         if found:
             return found.group(0)
     return None
 
 
 def locking(known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]) -> str | None:
-    """How the known user's latest answer broke from its first ones (another status; from the
-    third answer on, a body unlike the first two), when no unknown-user answer looks like the
-    new one (a server taking turns with another release answers both users so); None while
-    it keeps its class."""
+    """How the known user's latest answer broke from its first ones (another status, or a
+    redirect elsewhere; from the third answer on, a body unlike the first two), when no
+    unknown-user answer looks like the new one (a server taking turns with another release
+    answers both users so); None while it keeps its class."""
     if len(known) < 2:
         return None
     first, latest = known[0], known[-1]
@@ -301,79 +319,13 @@ def locking(known: Sequence[ResponseRecord], unknown: Sequence[ResponseRecord]) 
         if any(u.status == latest.status for u in unknown):
             return None
         return f"{first.status} at first, then {latest.status}"
+    target = redirect_target(latest)
+    if target != redirect_target(first):
+        if any(redirect_target(u) == target for u in unknown):
+            return None
+        return f"a redirect to {redirect_target(first)!r} at first, then to {target!r}"
     if len(known) < 3 or Reference.learn(known[0], known[1]).matches(latest):
         return None
     if any(Reference.learn(u).matches(latest) for u in unknown):
         return None
     return f"another body: {differing_excerpt(first, latest)}"
-
-
-# -- timing -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimingVerdict:
-    """Whether the answer times of the two sides show a consistent gap.
-
-    Attributes:
-        gap: True when they do (see `judge_timing`).
-        slower: "known" or "unknown": the side whose answers were all slower, or None.
-        detail: The figures.
-    """
-
-    gap: bool
-    slower: str | None
-    detail: str
-
-
-def _ms(values: Sequence[float]) -> str:
-    return "/".join(f"{v * 1000:.0f}" for v in values)
-
-
-def judge_timing(known: Sequence[float], unknown: Sequence[float]) -> TimingVerdict:
-    """The slowest time of each side is set aside (network and scheduling noise only ever add
-    time, and one hiccup must not hide a real gap). A consistent gap then needs all of: every
-    time of one side above every time of the other; the clear gap (fastest of the slow side
-    minus slowest of the fast side) at least MIN_GAP; and that gap at least SPREAD_FACTOR
-    times the spread within either side. Fewer than MIN_TIMING_SAMPLES times a side give no
-    gap.
-
-    With seven samples a side (the default) of one random delay for both sides, simulations
-    of uniform (0-0.3 s and 0-3 s), exponential and log-normal delays found a false gap in at
-    most 3 of 200 000 tries. A delay that is at random either short or long (two modes, half
-    and half) can still fool it about once in 1000: the odds of one side drawing only long
-    ones.
-    A real difference of work (a password hash computed for existing users only) is a step
-    of constant size with little scatter, and passes all three.
-    """
-    figures = (
-        f"known user {_ms(known)} ms (median {statistics.median(known) * 1000:.0f}), "
-        f"unknown user {_ms(unknown)} ms (median {statistics.median(unknown) * 1000:.0f})"
-    )
-    if min(len(known), len(unknown)) < MIN_TIMING_SAMPLES:
-        return TimingVerdict(False, None, f"{figures}: too few to judge")
-    kept = {"known": sorted(known)[:-1], "unknown": sorted(unknown)[:-1]}
-    if min(kept["known"]) > max(kept["unknown"]):
-        slower, faster = "known", "unknown"
-    elif min(kept["unknown"]) > max(kept["known"]):
-        slower, faster = "unknown", "known"
-    else:
-        return TimingVerdict(False, None, f"{figures}: the two sides overlap")
-    slow, fast = kept[slower], kept[faster]
-    gap = min(slow) - max(fast)
-    spread = max(max(slow) - min(slow), max(fast) - min(fast))
-    if gap < MIN_GAP:
-        said = f"{figures}: the {slower} user is slower by only {gap * 1000:.0f} ms"
-        return TimingVerdict(False, slower, said)
-    if gap < SPREAD_FACTOR * spread:
-        said = (
-            f"{figures}: a gap of {gap * 1000:.0f} ms is within twice the scatter of one "
-            f"side ({spread * 1000:.0f} ms)"
-        )
-        return TimingVerdict(False, slower, said)
-    said = (
-        f"{figures}: leaving out the slowest of each side, every {slower}-user answer was "
-        f"slower, by at least {gap * 1000:.0f} ms (scatter within a side at most "
-        f"{spread * 1000:.0f} ms)"
-    )
-    return TimingVerdict(True, slower, said)

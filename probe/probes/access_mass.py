@@ -2,8 +2,11 @@
 
 Three requests, all as the endpoint's identity: the object read back (the `read` endpoint's
 request, or GET on the endpoint's own path), the endpoint's JSON body with the privilege fields
-added, the object read back again. Nothing is written when the first read-back gives no JSON to
-compare with. The write is real: a vulnerable API keeps the privilege it was given.
+added where the body's own fields are (inside a wrapper such as `{"data": {...}}` or a JSON:API
+`attributes`: `access_mass_judges.field_home`), the object read back again. Nothing is written
+when the first read-back gives no JSON object to compare with, nor when a field name tries to
+place itself (`data.role`, or `data` in a `data` wrapper: `misplaced_fields`). The write is
+real: a vulnerable API keeps the privilege it was given.
 
 A strict update model refuses the whole body for one field it does not know (a 400 or 422 for
 `admin`) while it binds another (`role`). So when the write with every field is refused so,
@@ -19,12 +22,17 @@ from typing import Any
 
 from probe.exchange import Exchange
 from probe.findings import CheckStatus
-from probe.probes.access_judges import (
+from probe.probes.access_judges import describe
+from probe.probes.access_mass_judges import (
     MassVerdict,
-    describe,
+    field_home,
+    holds_object,
     judge_mass_assignment,
+    misplaced_fields,
     parse_json,
     shown,
+    where,
+    with_privilege_fields,
 )
 from probe.probes.access_rules import PROBE_ID, RULES
 from probe.probes.base import Found, ProbeContext, RequestSpec
@@ -59,6 +67,10 @@ class MassAssignmentCheck:
         self.endpoint = endpoint
         assert endpoint.mass_assignment is not None
         self.fields = endpoint.mass_assignment.fields
+        assert isinstance(endpoint.json_body, dict)  # the scenario model checks it
+        self.body = endpoint.json_body
+        #: Where the fields go, for the details.
+        self.home = where(field_home(self.body))
 
     def _check(self, status: CheckStatus, detail: str) -> None:
         self.ctx.check(PROBE_ID, CHECK, self.endpoint, status, detail)
@@ -80,10 +92,11 @@ class MassAssignmentCheck:
             self._check(CheckStatus.error, f"{purpose}: request failed ({exchange.error})")
             return None
         data = parse_json(response) if 200 <= response.status < 300 else None
-        if data is None:
+        if data is None or not holds_object(data):
+            what = "no JSON" if data is None else "no object to read the fields from"
             said = (
-                f"{purpose} answered {describe(response)}: no JSON object to compare (set "
-                "mass_assignment.read to the endpoint that reads the object)"
+                f"{purpose} answered {describe(response)}: {what} (set mass_assignment.read "
+                "to the endpoint that reads the object)"
             )
             self._check(CheckStatus.error, said)
             return None
@@ -96,6 +109,15 @@ class MassAssignmentCheck:
         if isinstance(reader, str):
             self._check(CheckStatus.error, reader)
             return
+        misplaced = misplaced_fields(self.fields, field_home(self.body))
+        if misplaced:
+            said = (
+                f"mass_assignment.fields {', '.join(repr(k) for k in misplaced)}: fields are "
+                f"added where the body's own fields are ({self.home}), never as paths, so name "
+                "each privilege field alone (role, not data.role nor data: {role: ...})"
+            )
+            self._check(CheckStatus.error, said)
+            return
         before = await self._read(reader, "read-before")
         if before is None:
             return
@@ -107,7 +129,7 @@ class MassAssignmentCheck:
             await self._one_by_one(reader, before, write)
             return
         if write.response.status >= 300:
-            said = f"the write with {shown(self.fields, list(self.fields))} was refused "
+            said = f"the write with {self._sent()} was refused "
             self._check(CheckStatus.passed, said + f"({describe(write.response)})")
             return
         after = await self._read(reader, "read-after")
@@ -119,8 +141,7 @@ class MassAssignmentCheck:
         self._judge(verdict, before, write, after)
 
     async def _write(self, fields: Mapping[str, Any], purpose: str) -> Exchange:
-        assert isinstance(self.endpoint.json_body, dict)  # the scenario model checks it
-        body = {**self.endpoint.json_body, **fields}
+        body = with_privilege_fields(self.body, fields)
         spec = self.ctx.endpoint_request(
             self.endpoint, content=json.dumps(body).encode(), content_type="application/json"
         )
@@ -132,8 +153,8 @@ class MassAssignmentCheck:
         """Each field alone, each write followed by a read-back; report the first stored."""
         assert refused.response is not None
         said = [
-            f"the write with {shown(self.fields, list(self.fields))} was refused "
-            f"({describe(refused.response)}), so each was sent alone"
+            f"the write with {self._sent()} was refused ({describe(refused.response)}), so "
+            "each was sent alone"
         ]
         inconclusive = False
         for key, value in self.fields.items():
@@ -179,11 +200,15 @@ class MassAssignmentCheck:
         if verdict.stored:
             detail = (
                 f"{prefix}{self.endpoint.method} {self.endpoint.rendered_path} stored "
-                f"{shown(fields, verdict.stored)} from the request body: the read-back "
-                "holds it, and did not before"
+                f"{shown(fields, verdict.stored)} from the request body (added {self.home}): "
+                "the read-back holds it, and did not before"
             )
             self._check(CheckStatus.failed, detail)
-            notes = {0: "the write, with the fields added", 1: "read back after", 2: "before"}
+            notes = {
+                0: f"the write, with the fields added {self.home}",
+                1: "read back after",
+                2: "before",
+            }
             exchanges = [write, after[0], before[0]]
             self.ctx.report(
                 PROBE_ID,
@@ -196,5 +221,9 @@ class MassAssignmentCheck:
             )
             self._check(CheckStatus.error, said + echo)
         else:
-            said = f"the read-back holds none of {shown(fields, list(fields))}"
+            said = f"the read-back holds none of {self._sent()}"
             self._check(CheckStatus.passed, said + echo)
+
+    def _sent(self) -> str:
+        """The fields and where they went in the body."""
+        return f"{shown(self.fields, list(self.fields))} (added {self.home} of the body)"

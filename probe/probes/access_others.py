@@ -3,7 +3,7 @@ than the owner, without the admin tag) and function level (as each identity with
 tag, on endpoints tagged admin).
 
 An answer counts as the entitled caller's when it is the same answer (`access_judges.equivalent`)
-or the same with a few per-viewer parts (`access_owners.per_viewer`); either way it is checked
+or the same with a few per-viewer parts (`access_viewers.per_viewer`); either way it is checked
 against a catch-all first (`EndpointReplays.sibling`). A BOLA finding is firm when the answers
 name the object or the owner (`access_owners.named_by`), tentative otherwise.
 """
@@ -13,22 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from probe.exchange import Exchange, ResponseRecord
+from probe.exchange import Exchange
 from probe.findings import CheckStatus, Confidence
-from probe.probes.access_judges import answered, describe, equivalent
-from probe.probes.access_owners import (
-    MAX_CHANGED,
-    Parts,
-    identity_values,
-    json_leaves,
-    named_by,
-    naming_elements,
-    naming_paths,
-    object_values,
-    per_viewer,
-    text_elements,
-    text_parts,
-)
+from probe.probes.access_judges import describe, equivalent
+from probe.probes.access_owners import Naming, identity_values, named_by, object_values
 from probe.probes.access_replay import (
     NEVER_REPLAYED,
     RULES_BY_NAME,
@@ -39,28 +27,11 @@ from probe.probes.access_replay import (
     tagged,
 )
 from probe.probes.access_rules import ADMIN_TAG, PROBE_ID
+from probe.probes.access_viewers import viewer_parts
 from probe.probes.base import Found
 
 #: Per-viewer parts named in a detail at most.
 _SHOWN = 2
-
-
-@dataclass(frozen=True)
-class Naming:
-    """The values that name the object, and those that name the entitled identity.
-
-    Attributes:
-        objects: Path parameters, path segments with a digit, id-like query and body fields.
-        owner: The entitled identity's login user name and token id claims.
-    """
-
-    objects: tuple[str, ...]
-    owner: tuple[str, ...]
-
-    @property
-    def everything(self) -> tuple[str, ...]:
-        """Both, objects first."""
-        return self.objects + self.owner
 
 
 @dataclass(frozen=True)
@@ -88,16 +59,6 @@ class Alike:
 
 def _parts(changed: Sequence[str]) -> str:
     return ", ".join(repr(c) for c in changed[:_SHOWN])
-
-
-def _stable_elements(samples: Sequence[ResponseRecord]) -> list[str]:
-    """The first sample's text elements that the other samples repeat (in order)."""
-    elements = text_elements(samples[0])
-    for other in samples[1:]:
-        parts = text_parts(elements, text_elements(other))
-        changed = {int(i) for i in parts.changed}
-        elements = [e for i, e in enumerate(elements) if i not in changed]
-    return elements
 
 
 class OtherIdentities:
@@ -190,23 +151,16 @@ class OtherIdentities:
         alike: list[Alike] = []
         said: list[str] = []
         answered_by = 0
-        spec = self.replays.without_credentials()
         for name in others:
-            if await self.ctx.credentials(name) is None:
-                said.append(f"{name}: no working credentials, not tried")
-                continue
-            sent = await self.replays.send(spec, check, name)
-            if sent.response is None:
-                said.append(f"{name}: request failed ({sent.error})")
-                continue
-            answered_by += 1
-            found = self._alike(learnt, sent, values)
-            if found is not None:
+            words, found = await self._as_one(check, name, learnt, values)
+            said.append(f"{name}: {words}")
+            answered_by += found is not None
+            if isinstance(found, Alike):
                 alike.append(found)
-            said.append(f"{name}: {found.said() if found else describe(sent.response)}")
         detail = f"against {entitled}'s answer: " + "; ".join(said) + note
         if alike:
-            sibling = await self.replays.sibling(learnt, alike[0].exchange.identity)
+            first = alike[0].exchange
+            sibling = await self.replays.sibling(learnt, first.identity, first.response)
             if sibling:
                 self.replays.check(check, CheckStatus.error, f"{detail}; {catch_all_note(sibling)}")
                 return
@@ -217,8 +171,25 @@ class OtherIdentities:
             status = CheckStatus.passed if answered_by else CheckStatus.error
             self.replays.check(check, status, detail)
 
-    def _alike(self, learnt: Learnt, sent: Exchange, values: Naming) -> Alike | None:
-        """The other identity's answer as the entitled caller's, or None when it is not."""
+    async def _as_one(
+        self, check: str, name: str, learnt: Learnt, values: Naming
+    ) -> tuple[str, Alike | bool | None]:
+        """Send as one identity: a few words for the detail, and the Alike answer (True for
+        another answer; None when nothing was answered)."""
+        if await self.ctx.credentials(name) is None:
+            return "no working credentials, not tried", None
+        sent = await self.replays.send(self.replays.without_credentials(), check, name)
+        if sent.response is None:
+            return f"request failed ({sent.error})", None
+        found = self._alike(learnt, sent, values)
+        if isinstance(found, Alike):
+            return found.said(), found
+        why = f" ({found})" if found else ""
+        return f"{describe(sent.response)}{why}", True
+
+    def _alike(self, learnt: Learnt, sent: Exchange, values: Naming) -> Alike | str | None:
+        """The other identity's answer as the entitled caller's; None when it is not, or a few
+        words on why not when it is the entitled answer filtered for this viewer."""
         reference = learnt.reference
         answer = sent.response
         assert reference is not None
@@ -227,39 +198,11 @@ class OtherIdentities:
         assert owner is not None
         if equivalent(reference, answer):
             return Alike(sent, (), named_by(owner, answer, values.everything))
-        if not answered(answer) or answer.status // 100 != reference.status // 100:
-            return None
-        found = self._parts(learnt, answer, values)
-        if found is None or not per_viewer(*found):
-            return None
-        return Alike(sent, found[0].shown, named_by(owner, answer, values.everything))
-
-    def _parts(
-        self, learnt: Learnt, answer: ResponseRecord, values: Naming
-    ) -> tuple[Parts, set[str], set[str]] | None:
-        """How the answer repeats the reference (JSON leaves or text elements), the reference's
-        parts that name the object or the owner, and those that name the object; None when
-        only one of them is JSON."""
-        reference = learnt.reference
-        assert reference is not None
         samples = [x.response for x in learnt.exchanges if x.response is not None]
-        overlap = reference.overlap(answer)
-        if overlap is not None:
-            changed = overlap.differing + overlap.missing
-            parts = Parts(overlap.total, overlap.shared, changed, changed)
-            leaves = json_leaves(samples[0]) or {}
-            compared = set(reference.fields or {})
-            naming = naming_paths(leaves, values.everything) & compared
-            return parts, naming, naming_paths(leaves, values.objects) & compared
-        if reference.fields is not None or json_leaves(answer) is not None:
-            return None
-        elements = _stable_elements(samples)
-        theirs = text_elements(answer)
-        if len(theirs) + MAX_CHANGED < len(elements):
-            return None  # more parts missing than per-viewer parts may be
-        parts = text_parts(elements, theirs)
-        naming = {str(i) for i in naming_elements(elements, values.everything)}
-        return parts, naming, {str(i) for i in naming_elements(elements, values.objects)}
+        found = viewer_parts(reference, samples, answer, values)
+        if found is None or isinstance(found, str):
+            return found
+        return Alike(sent, found, named_by(owner, answer, values.everything))
 
     def _report(self, check: str, learnt: Learnt, alike: list[Alike]) -> None:
         names = ", ".join(a.exchange.identity or "" for a in alike)

@@ -1,6 +1,5 @@
-"""Whose answer is it: the values that name an object or its owner, and answers that are the
-entitled caller's with a few per-viewer parts (pure judges of the access probe's BOLA and
-function-level checks).
+"""Whose answer is it: the values that name an object or its owner (pure judges of the access
+probe's BOLA and function-level checks; the per-viewer parts are `access_viewers`').
 
 - Naming values. The object is named by the endpoint's path parameters, the path segments that
   hold a digit, and id-like fields of its query and JSON body (`object_values`); an identity by
@@ -11,18 +10,10 @@ function-level checks).
   identity's answer holds that same leaf (or word). Without it, another identity's equal answer
   cannot be told from that identity's own record with the same default values (two new
   accounts' settings are equal): the BOLA finding is then tentative.
-- Per-viewer parts (`per_viewer`): an answer that is not the same may still be the owner's
-  object with fields that follow the viewer (`can_edit`, `viewer`, "Signed in as Bob"). It
-  counts when at most two of the reference's compared parts (JSON leaves, or text elements)
-  differ or are missing; none of them names the object; a changed part that named the owner
-  (a greeting) leaves another part naming the object or the owner shared (else it is the
-  viewer's own record); and either at least 90% of the parts are shared, or a part naming the
-  object or the owner is shared and the shared parts outnumber the changed ones two to one.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +23,7 @@ from typing import Any
 from probe.compare import blank_text, canonical, flatten
 from probe.exchange import ResponseRecord
 from probe.probes.access_judges import jwt_claims
-from probe.probes.access_login_judges import find_user_field, get_field
+from probe.probes.access_login_fields import find_user_field, get_field
 from probe.scenario.models import Endpoint, Identity
 
 #: Token claims that name the user.
@@ -48,10 +39,6 @@ ID_CLAIMS = (
     "upn",
     "login",
 )
-#: Parts of the reference that may change in a per-viewer answer.
-MAX_CHANGED = 2
-#: Shared parts that make an answer the reference with per-viewer parts.
-NEARLY_ALL = 0.9
 # Keys whose short values (an id of 1 or 2 digits) still name an object or a user.
 _ID_KEYS = frozenset(
     {
@@ -71,8 +58,6 @@ _ID_KEYS = frozenset(
 )
 _ID_SUFFIX = re.compile(r"(?:[_\-.]id|[a-z0-9]Id|ID)$")
 _MIN_FREE_VALUE = 3
-_TAG = re.compile(r"<[^>]*>|\n")
-_MAX_ELEMENTS = 5000
 
 
 def _id_key(key: str) -> bool:
@@ -88,6 +73,24 @@ def _scalar(value: Any) -> str | None:
 
 
 # -- naming values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Naming:
+    """The values that name the object, and those that name the entitled identity.
+
+    Attributes:
+        objects: Path parameters, path segments with a digit, id-like query and body fields.
+        owner: The entitled identity's login user name and token id claims.
+    """
+
+    objects: tuple[str, ...]
+    owner: tuple[str, ...]
+
+    @property
+    def everything(self) -> tuple[str, ...]:
+        """Both, objects first."""
+        return self.objects + self.owner
 
 
 def object_values(endpoint: Endpoint) -> tuple[str, ...]:
@@ -157,9 +160,6 @@ def naming_elements(elements: Sequence[str], values: Sequence[str]) -> set[int]:
     return {i for i, e in enumerate(elements) if any(p.search(e) for p in patterns)}
 
 
-# -- answers as parts -------------------------------------------------------------------------
-
-
 def json_leaves(answer: ResponseRecord) -> dict[str, Any] | None:
     """The answer's JSON leaves by path (lists in canonical order, as `probe.compare` keys
     them), or None when it is not JSON."""
@@ -168,59 +168,6 @@ def json_leaves(answer: ResponseRecord) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return flatten(canonical(data))
-
-
-def text_elements(answer: ResponseRecord) -> list[str]:
-    """The answer's text cut into elements (text between tags, and lines), per-request values
-    blanked; markup is left out."""
-    parts = (p.strip() for p in _TAG.split(blank_text(answer.body)))
-    return [p for p in parts if p][:_MAX_ELEMENTS]
-
-
-@dataclass(frozen=True)
-class Parts:
-    """How another answer repeats the reference's parts (JSON leaves or text elements).
-
-    Attributes:
-        total: The reference's compared parts.
-        shared: Of those, how many the other answer holds the same.
-        changed: The reference's parts the other answer holds otherwise or lacks (paths, or
-            element indexes as text).
-        shown: The changed parts for a detail (paths, or the reference's element text).
-    """
-
-    total: int
-    shared: int
-    changed: tuple[str, ...]
-    shown: tuple[str, ...]
-
-
-def text_parts(reference: Sequence[str], other: Sequence[str]) -> Parts:
-    """The reference's text elements matched in order against the other answer's."""
-    matcher = difflib.SequenceMatcher(None, list(reference), list(other), autojunk=False)
-    kept: set[int] = set()
-    for block in matcher.get_matching_blocks():
-        kept.update(range(block.a, block.a + block.size))
-    changed = [i for i in range(len(reference)) if i not in kept]
-    shown = tuple(reference[i][:60] for i in changed)
-    return Parts(len(reference), len(kept), tuple(str(i) for i in changed), shown)
-
-
-def per_viewer(parts: Parts, naming: set[str], objects: Iterable[str] = ()) -> bool:
-    """True when the other answer is the reference with a few per-viewer parts (see the module
-    docstring); `naming` holds the parts that name the object or the owner, `objects` those
-    that name the object."""
-    changed = set(parts.changed)
-    if not changed or len(changed) > MAX_CHANGED or parts.total < MAX_CHANGED + 1:
-        return False
-    if changed.intersection(objects):
-        return False  # the object's own id changed: another object
-    kept = naming - changed
-    if changed & naming and not kept:
-        return False  # what said whose it is changed, and nothing else says: the viewer's own
-    if parts.shared >= NEARLY_ALL * parts.total:
-        return True
-    return bool(kept) and parts.shared >= 2 * len(changed)
 
 
 # -- whose ------------------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 another identity (BOLA) and as an identity without the admin role (function level).
 
 Each replay is judged against the entitled caller's answer (the endpoint's identity, or its
-owner), learnt once per endpoint and identity from two samples: the engine's baseline when it
+owner), the same or with a few per-viewer parts (`access_viewers`; an anonymous answer with
+`"current_user": null` beside the data counts), learnt once per endpoint and identity from two
+samples: the engine's baseline when it
 was sent as that identity, and one or two more requests. Nothing here changes an identity's
 token: credentials are read (`ProbeContext.credentials`), invalid tokens are sent as no identity.
 
 A replay that gets the entitled caller's answer is checked once more against a catch-all: the
 same caller sends one GET to a random path beside the endpoint's (`sibling_path`). When that
-path gets the same answer too, the server answers every path alike (a single-page app's page,
-a catch-all route): that is no data of the endpoint's, and nothing is reported. The replays as
-other identities (BOLA, function level) are in `access_others`.
+path gets the same answer too (the entitled one, or the replay's own), the server answers
+every path alike (a single-page app's page, a catch-all route): that is no data of the
+endpoint's, and nothing is reported. The replays as other identities (BOLA, function level)
+are in `access_others`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from probe.compare import Reference
-from probe.exchange import Exchange
+from probe.exchange import Exchange, ResponseRecord
 from probe.findings import CheckStatus
 from probe.probes.access_judges import (
     describe,
@@ -28,7 +31,9 @@ from probe.probes.access_judges import (
     reference_problem,
     sibling_path,
 )
+from probe.probes.access_owners import Naming, identity_values, object_values
 from probe.probes.access_rules import ADMIN_TAG, PROBE_ID, PUBLIC_TAG, RULES
+from probe.probes.access_viewers import viewer_parts
 from probe.probes.base import Credentials, Found, ProbeContext, RequestSpec
 from probe.redact import CREDENTIAL_HEADERS
 from probe.scenario.models import Endpoint, Identity
@@ -153,39 +158,63 @@ class EndpointReplays:
             return
         anonymous = await self._anonymous(credentials.header)
         bad, how = await self._invalid_token(credentials)
-        replays = (
-            ("unauthenticated", anonymous, "without credentials"),
-            ("invalid-token", bad, f"with {how}"),
+        values = Naming(
+            object_values(self.endpoint),
+            identity_values(self.ctx.scenario.identities[identity], credentials.token),
         )
-        reference = learnt.reference
-        matched = any(
-            isinstance(x, Exchange) and x.response is not None and equivalent(reference, x.response)
-            for _, x, _ in replays
-        )
+        replays = [
+            (check, sent, way, self._accepts(sent, learnt, values))
+            for check, sent, way in (
+                ("unauthenticated", anonymous, "without credentials"),
+                ("invalid-token", bad, f"with {how}"),
+            )
+        ]
+        like: ResponseRecord | None = None
+        for _, sent, _, parts in replays:
+            if like is None and isinstance(parts, tuple) and isinstance(sent, Exchange):
+                like = sent.response
         # Only an accepted replay costs the one request to a random path beside the endpoint.
-        self.catch_all = await self.sibling(learnt, None) if matched else None
+        self.catch_all = await self.sibling(learnt, None, like) if like else None
         accepted = [
             got
-            for check, sent, way in replays
-            if (got := self._judge(check, sent, learnt, way)) is not None
+            for check, sent, way, parts in replays
+            if (got := self._judge(check, sent, learnt, way, parts)) is not None
         ]
         if accepted:
             self.open = True
             self._report_unauthenticated(accepted, learnt)
 
-    async def sibling(self, learnt: Learnt, identity: str | None) -> str | None:
+    def _accepts(
+        self, sent: Exchange | str, learnt: Learnt, values: Naming
+    ) -> tuple[str, ...] | str | None:
+        """The per-viewer parts by which an anonymous replay's answer differs from the
+        reference (empty: the same answer); words on a filtered answer; None when it is not
+        the reference."""
+        if isinstance(sent, str) or sent.response is None:
+            return None
+        reference = learnt.reference
+        assert reference is not None
+        if equivalent(reference, sent.response):
+            return ()
+        samples = [x.response for x in learnt.exchanges if x.response is not None]
+        return viewer_parts(reference, samples, sent.response, values, anonymous=True)
+
+    async def sibling(
+        self, learnt: Learnt, identity: str | None, like: ResponseRecord | None = None
+    ) -> str | None:
         """The request to a random path beside the endpoint (`GET /path`) when, sent as
-        `identity` (None: anonymous), it gets the entitled caller's answer again: a catch-all.
-        None when it does not. Sent once per endpoint and identity."""
+        `identity` (None: anonymous), it gets the entitled caller's answer again, or the
+        accepted replay's answer `like` (a page that follows the viewer): a catch-all. None
+        when it does not. Sent once per endpoint and identity."""
         if identity not in self._siblings:
             path = sibling_path(self.endpoint.rendered_path)
             url = self.ctx.endpoint_request(self.endpoint, path=path, query={}).url
             headers = _no_body_headers(self.without_credentials().headers)
             sent = await self.send(RequestSpec("GET", url, headers), "catch-all", identity)
-            same = (
-                sent.response is not None
-                and learnt.reference is not None
-                and equivalent(learnt.reference, sent.response)
+            answer = sent.response
+            same = answer is not None and (
+                (learnt.reference is not None and equivalent(learnt.reference, answer))
+                or (like is not None and equivalent(Reference.learn(like), answer))
             )
             self._siblings[identity] = f"GET {path}" if same else None
         return self._siblings[identity]
@@ -227,39 +256,50 @@ class EndpointReplays:
         return await self.send(spec, "unauthenticated:no-credentials", None)
 
     def _judge(
-        self, check: str, sent: Exchange | str, learnt: Learnt, how: str
-    ) -> tuple[Exchange, str] | None:
-        """Record one replay's check; the exchange and how it was sent when it was accepted."""
+        self,
+        check: str,
+        sent: Exchange | str,
+        learnt: Learnt,
+        how: str,
+        parts: tuple[str, ...] | str | None,
+    ) -> tuple[Exchange, str, tuple[str, ...]] | None:
+        """Record one replay's check (`parts` from `_accepts`); the exchange, how it was sent
+        and its per-viewer parts when it was accepted."""
         if isinstance(sent, str) or sent.response is None:
             why = sent if isinstance(sent, str) else f"request failed ({sent.error})"
             self.check(check, CheckStatus.error, why)
             return None
-        assert learnt.reference is not None
-        if not equivalent(learnt.reference, sent.response):
-            said = f"{how}: {describe(sent.response)}, not {learnt.identity}'s answer"
+        if not isinstance(parts, tuple):
+            note = f" ({parts})" if parts else ""
+            said = f"{how}: {describe(sent.response)}, not {learnt.identity}'s answer{note}"
             self.check(check, CheckStatus.passed, said)
             return None
-        said = f"{how}: the same answer as {learnt.identity} ({describe(sent.response)})"
+        but = f" but for per-viewer parts {', '.join(repr(p) for p in parts[:2])}" if parts else ""
+        said = f"{how}: the same answer as {learnt.identity}{but} ({describe(sent.response)})"
         if self.catch_all:
             self.check(check, CheckStatus.error, f"{said}, {catch_all_note(self.catch_all)}")
             return None
         self.check(check, CheckStatus.failed, said)
-        return sent, how
+        return sent, how, parts
 
     def _report_unauthenticated(
-        self, accepted: Sequence[tuple[Exchange, str]], learnt: Learnt
+        self, accepted: Sequence[tuple[Exchange, str, tuple[str, ...]]], learnt: Learnt
     ) -> None:
-        ways = " and ".join(how for _, how in accepted)
+        ways = " and ".join(how for _, how, _ in accepted)
         detail = (
             f"{self.endpoint.method} {self.endpoint.rendered_path} gave anonymous callers the "
             f"answer it gives {learnt.identity} ({ways})"
         )
-        if [how for _, how in accepted] == [f"with {FLIPPED}"]:
+        parts = next((p for _, _, p in accepted if p), ())
+        if parts:
+            shown = ", ".join(repr(p) for p in parts[:2])
+            detail += f"; only per-viewer parts differ: {shown}"
+        if [how for _, how, _ in accepted] == [f"with {FLIPPED}"]:
             detail += "; only the bad signature got through: signatures are not verified"
         else:
             detail += f"; {PUBLIC_HINT}"
-        exchanges = [x for x, _ in accepted] + [learnt.exchanges[0]]
-        notes = {i: f"sent {how}" for i, (_, how) in enumerate(accepted)}
+        exchanges = [x for x, _, _ in accepted] + [learnt.exchanges[0]]
+        notes = {i: f"sent {how}" for i, (_, how, _) in enumerate(accepted)}
         notes[len(accepted)] = f"as {learnt.identity}: the reference answer"
         found = Found(
             RULES_BY_NAME["unauthenticated"],

@@ -55,6 +55,7 @@ __all__ = [
     "JwtConfig",
     "Loc",
     "Login",
+    "LoginFields",
     "MassAssignment",
     "Probes",
     "RateLimitConfig",
@@ -263,7 +264,24 @@ class MassAssignment(StrictModel):
     def _some_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
             raise ValueError("fields must name at least one privilege field")
+        dotted = [name for name in value if "." in name]
+        if dotted:
+            raise ValueError(
+                f"fields names privilege fields alone, not paths: {dotted[0]!r} (they are added "
+                "where the body's own fields are)"
+            )
         return value
+
+
+class LoginFields(StrictModel):
+    """Where a login endpoint's body holds the user name and the password (access probe)."""
+
+    user: str | None = Field(
+        default=None, description="Dotted path (JSON) or form key as written (`user[email]`)."
+    )
+    password: str | None = Field(default=None, description="The same, for the password.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Endpoint(StrictModel):
@@ -287,6 +305,13 @@ class Endpoint(StrictModel):
     burst: PositiveInt | None = Field(default=None, description="Opt-in burst size.")
     expect_limit: PositiveInt | None = Field(
         default=None, description="A limit response must come within this many requests."
+    )
+    login_fields: LoginFields | None = Field(
+        default=None,
+        description=(
+            "Where this login endpoint's body holds the user name and password; wins over "
+            "probes.access.user_field/password_field."
+        ),
     )
     mass_assignment: MassAssignment | None = Field(
         default=None,

@@ -1,5 +1,5 @@
-"""The access probe's pure judges: references, replays, invalid tokens, mass assignment, login
-fields, lockouts, answer and timing comparisons (built answers, no network)."""
+"""The access probe's pure judges: references, replays, invalid tokens, login fields,
+lockouts, answer and timing comparisons (built answers, no network)."""
 
 from __future__ import annotations
 
@@ -20,27 +20,27 @@ from probe.probes.access_judges import (
     describe,
     equivalent,
     flip_signature,
-    holds,
     invalid_token,
-    judge_mass_assignment,
     jwt_claims,
     reference_problem,
     same_shape,
     sibling_path,
 )
-from probe.probes.access_login_judges import (
+from probe.probes.access_login_fields import (
     find_password_field,
     find_user_field,
-    judge_answers,
-    judge_attempts,
-    judge_timing,
-    locking,
     made_up_user,
-    stop_reason,
     with_fields,
-    without_echo,
     wrong_password,
 )
+from probe.probes.access_login_judges import (
+    judge_answers,
+    judge_attempts,
+    locking,
+    stop_reason,
+    without_echo,
+)
+from probe.probes.access_timing import judge_timing
 
 SECRET = "judges-test-signing-key-0123456789abcdef"
 
@@ -148,57 +148,6 @@ def test_an_unsigned_or_opaque_token_gets_a_random_one_of_its_shape() -> None:
 
 def test_a_token_without_letters_or_digits_still_changes() -> None:
     assert same_shape("--..--") != "--..--"
-
-
-# -- mass assignment --------------------------------------------------------------------------
-
-
-def test_a_privilege_field_counts_at_the_top_or_in_one_wrapper_whatever_its_case() -> None:
-    data = {"profile": {"isAdmin": True}, "Role": "admin"}
-    assert holds(data, "is_admin", True)
-    assert holds(data, "role", "admin")
-    assert not holds(data, "admin", True)
-    assert holds({"me": {"role": "admin"}}, "role", "admin")  # the answer's only key
-    assert holds([{"id": 1, "role": "admin"}], "role", "admin")  # a list read back
-    assert holds({"data": {"attributes": {"role": "admin"}}}, "role", "admin")  # JSON:API
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"id": 2, "role": "user", "metadata": {"role": "admin"}},
-        {"preferences": {"role": "admin"}},
-        {"profile": {"settings": {"role": "admin"}}},
-        {"id": 2, "items": [{"role": "admin"}]},
-        {"team": {"members": [{"role": "admin"}]}, "id": 1},
-    ],
-)
-def test_a_privilege_field_nested_elsewhere_does_not_count(data: Any) -> None:
-    assert not holds(data, "role", "admin")
-
-
-def test_true_is_not_one() -> None:
-    assert not holds({"admin": 1}, "admin", True)
-    assert not holds({"admin": "true"}, "admin", True)
-
-
-def test_a_field_stored_by_the_write_is_reported() -> None:
-    fields = {"admin": True, "role": "admin"}
-    verdict = judge_mass_assignment(fields, {"admin": False}, None, {"admin": True})
-    assert verdict.stored == ("admin",)
-    assert not verdict.already
-
-
-def test_a_field_held_before_is_inconclusive() -> None:
-    verdict = judge_mass_assignment({"role": "admin"}, [{"role": "admin"}], {}, [{"role": "admin"}])
-    assert verdict.already == ("role",)
-    assert not verdict.stored
-
-
-def test_an_echo_alone_is_not_stored() -> None:
-    verdict = judge_mass_assignment({"admin": True}, {"a": 1}, {"admin": True}, {"a": 1})
-    assert verdict.echoed == ("admin",)
-    assert not verdict.stored
 
 
 # -- login fields -----------------------------------------------------------------------------

@@ -410,6 +410,13 @@ CASES: list[tuple[str, str, int, str]] = [
         "unknown endpoint 'get-usr'",
     ),
     (
+        "mass-assignment-dotted-field",
+        BASE + "endpoints:\n  - path: /u\n    method: PATCH\n    json: {data: {a: 1}}\n"
+        "    mass_assignment: {fields: {data.role: admin}}\n",
+        8,
+        "fields names privilege fields alone, not paths: 'data.role'",
+    ),
+    (
         "jwks-out-of-scope",
         BASE + "probes:\n  jwt: {jwks_url: 'https://keys.example.test/jwks.json'}\n",
         5,
