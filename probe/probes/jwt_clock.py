@@ -145,7 +145,7 @@ def iat_skew(token: Jwt, sent: float, received: float) -> Skew | None:
     margin = 0.5 + (received - sent) / 2
     if abs(seconds) <= _SKEW_FLOOR:
         return Skew(0.0, 0.0, "a fresh token's iat")
-    return Skew(seconds, margin, "a fresh token's iat, as the server sends no Date header")
+    return Skew(seconds, margin, "a fresh token's iat")
 
 
 def expires_in(token: Jwt, now: float) -> float | None:

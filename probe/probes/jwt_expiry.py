@@ -184,7 +184,9 @@ async def minted_expired(
         )
         session.check("expiry-minted", CheckStatus.error, why)
         return
-    claims = _expired_claims(token, time.time() + session.skew)
+    # By the lower of the two clocks: a Date header wrong by hours (a proxy's clock) must not
+    # make "three hours ago" lie in the future of the clock that checks the token.
+    claims = _expired_claims(token, time.time() + min(0.0, session.skew))
     minted = mint(token, secret.key, claims=claims)
     session.register(minted, "expired_minted", holds_secret=True)
     how = f"minted with exp {duration(MINTED_PAST)} ago"
@@ -326,8 +328,9 @@ async def _fresh(session: Session, sent: tuple[str, ...]) -> Watched | None:
             why = "a fresh login gave no token with an exp" if creds else "a fresh login failed"
             session.check("expiry-wait", CheckStatus.error, why)
             return None
-        if not session.clock.source:
-            session.clock = iat_skew(token, before, after) or session.clock
+        # The token's iat is the clock that checks it; a Date header may come from a proxy
+        # with a clock of its own, so the iat wins when both are there.
+        session.clock = iat_skew(token, before, after) or session.clock
         watched = Watched(label, token.raw, exp)
         if token.raw not in sent:
             break

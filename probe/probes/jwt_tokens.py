@@ -205,11 +205,17 @@ def signature_forgeries(
     return forgeries
 
 
+def _as_text(number: float, like: str) -> str:
+    """`number` written as `like` writes its number (with a fraction or without)."""
+    return f"{number:.1f}" if "." in like else str(int(number))
+
+
 def _exp_later(token: Jwt, now: float) -> Forgery:
     exp = token.claims.get("exp")
     value = time_claim(exp)
     if value is not None and abs(value) + DAY <= LAST_TIME:
-        later: Any = token.claims["exp"] + DAY  # an int stays an int
+        # An int stays an int, and a number written as text stays text.
+        later: Any = exp + DAY if _is_number(exp) else _as_text(value + DAY, str(exp))
         how = "the token with exp moved 1 day later"
     else:
         later = int(now) + DAY
@@ -270,9 +276,16 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_NUMERIC_TEXT = re.compile(r"-?\d{1,15}(?:\.\d{1,9})?")
+
+
 def time_claim(value: Any) -> float | None:
     """A claim such as `exp` or `iat` as seconds, or None when it is no usable number: not a
-    number (a string, a boolean), NaN or infinite, or too large for a float or a date."""
+    number (a boolean, a word), NaN or infinite, or too large for a float or a date. A number
+    written as a string ("1796423916", "1796423916.1") counts: servers that write it so may
+    still enforce it."""
+    if isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value.strip()):
+        value = float(value.strip())
     if not _is_number(value):
         return None
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import math
 import time
+from email.utils import formatdate
 from typing import Any
 
 import jwt
@@ -28,8 +29,18 @@ TOKEN_CHECKS = ("signature", "alg-none", "header-key-injection", "token-in-query
 # PyJWT writes NaN and Infinity as JSON's NaN and Infinity; the server checks the signature only.
 @pytest.mark.parametrize(
     "exp",
-    [math.nan, math.inf, "9999999999", True, 1e308, 10**30, -1e18, -1000],
-    ids=["nan", "inf", "string", "bool", "huge-float", "huge-int", "huge-negative", "negative"],
+    [math.nan, math.inf, "soon", "9999999999", True, 1e308, 10**30, -1e18, -1000],
+    ids=[
+        "nan",
+        "inf",
+        "string",
+        "numeric-string",
+        "bool",
+        "huge-float",
+        "huge-int",
+        "huge-negative",
+        "negative",
+    ],
 )
 @pytest.mark.filterwarnings("ignore:The HMAC key is")
 def test_odd_exp_values_never_crash_nor_forge_the_token_itself(exp: Any) -> None:
@@ -207,3 +218,37 @@ def test_a_decoded_tutorial_key_is_found_and_reproduces(form: str) -> None:
         assert f"{SPRING_KEY!r} {form}-decoded" in found.detail
         assert found.reproduce is not None
         assert shell(found.reproduce) == "200"
+
+
+# -- a Date header off by hours (a proxy with a clock of its own) ---------------------------------
+
+
+def _date_ahead(app: Any, seconds: float) -> Any:
+    """The app behind a "proxy" whose Date header is `seconds` ahead of the real clock."""
+
+    async def proxied(scope: Any, receive: Any, send: Any) -> None:
+        async def with_date(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                date = formatdate(time.time() + seconds, usegmt=True).encode()
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        await app(scope, receive, with_date)
+
+    return proxied
+
+
+def test_a_date_header_hours_ahead_never_makes_a_minted_token_look_expired() -> None:
+    # Strict on exp; iat is not checked (a minted iat in the future must not be the reason).
+    def verify(token: str) -> Any:
+        options = {"verify_iat": False}
+        return jwt.decode(token, apps.STRONG_SECRET, algorithms=["HS256"], options=options)
+
+    app = _date_ahead(apps.token_app(apps.Issuer(), verify), 4 * 3600)
+    with serve_asgi(app, date_header=False) as url:
+        report = scan_url(url, secret=apps.STRONG_SECRET)
+    assert rules(report) == []
+    status, detail = checks(report)["expiry-minted"]
+    assert status is CheckStatus.passed, detail
+    assert "refused" in detail

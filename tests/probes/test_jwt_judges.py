@@ -407,13 +407,18 @@ def test_a_rate_limit_is_waited_out_as_retry_after_says(
 
 @pytest.mark.parametrize(
     "exp",
-    [float("nan"), float("inf"), -float("inf"), "9999999999", True, 10**30, 10**400, 1e308, None],
+    [float("nan"), float("inf"), -float("inf"), "soon", True, 10**30, 10**400, 1e308, None],
 )
 def test_odd_exp_values_are_no_time(exp: Any) -> None:
     token = timed_token({"exp": exp, "iat": 1_700_000_000})
     assert expires_in(token, 1_700_000_000.0) is None
     assert lifetime(token) is None
     assert time_claim(exp) is None
+
+
+@pytest.mark.parametrize(("exp", "seconds"), [("1700003600", 1_700_003_600.0), ("1.5", 1.5)])
+def test_a_number_written_as_text_is_a_time(exp: str, seconds: float) -> None:
+    assert time_claim(exp) == seconds
 
 
 def test_a_negative_exp_is_a_time_long_past() -> None:
