@@ -132,7 +132,12 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
         "expired-token", "the scenario's expired_token", await session.send(raw, "expiry-replay")
     )
     accepted, exchange = sent.trial.accepted, sent.exchange
-    if accepted is None or sent.trial.other:
+    # The scenario's expired token may be another user's: its own data, answered 2xx, is that
+    # user served with an expired token.
+    someone_else = sent.trial.other and _another_user(token, session.subject.token)
+    if someone_else:
+        accepted = True
+    if accepted is None or (sent.trial.other and not someone_else):
         why = _other(sent) or f"no verdict ({sent.trial.error})"
         session.check("expiry-replay", CheckStatus.error, f"expired_token: {why}")
         return
@@ -141,8 +146,24 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
     else:
         past = -left
         verdict = judge_past_exp(past if accepted else None, None if accepted else past)
-    session.check("expiry-replay", verdict.status, f"expired_token: {verdict.detail}")
-    findings.add(Shown("the scenario's expired_token", verdict, exchange))
+    way = "the scenario's expired_token"
+    if someone_else:
+        way += " (another user's token, answered with that user's data)"
+    session.check("expiry-replay", verdict.status, f"{way}: {verdict.detail}")
+    findings.add(Shown(way, verdict, exchange))
+
+
+_SUBJECT_CLAIMS = ("sub", "uid", "user_id", "userId", "email", "username")
+
+
+def _another_user(token: Jwt | None, own: Jwt) -> bool:
+    """True when `token` names a user, and not the user `own` names."""
+    if token is None:
+        return False
+    theirs = {k: token.claims.get(k) for k in _SUBJECT_CLAIMS if token.claims.get(k) is not None}
+    mine = {k: own.claims.get(k) for k in _SUBJECT_CLAIMS if own.claims.get(k) is not None}
+    shared = theirs.keys() & mine.keys()
+    return bool(shared) and any(theirs[k] != mine[k] for k in shared)
 
 
 def _other(sent: Sent) -> str:

@@ -152,6 +152,19 @@ def test_expired_token_accepted_with_verify_exp_off_is_high() -> None:
     assert statuses(report)["expiry-replay"] is CheckStatus.failed
 
 
+def test_another_users_expired_token_answered_with_their_data_is_accepted() -> None:
+    expired = apps.Issuer().issue("bob", exp=time.time() - LONG_AGO)
+    report = scan(apps.token_app(verify=apps.exp_unchecked()), expired_token=expired)
+    assert rules(report) == ["jwt.expired-accepted"]
+    status, detail = checks(report)["expiry-replay"]
+    assert status is CheckStatus.failed
+    assert "another user's token, answered with that user's data" in detail
+    # Refused when exp is checked: no finding.
+    refused = scan(apps.token_app(), expired_token=expired)
+    assert rules(refused) == []
+    assert statuses(refused)["expiry-replay"] is CheckStatus.passed
+
+
 def test_minted_expired_token_accepted_with_verify_exp_off_reproduces() -> None:
     app = apps.token_app(verify=apps.exp_unchecked())
     with serve_asgi(app) as url:
