@@ -134,7 +134,7 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
     accepted, exchange = sent.trial.accepted, sent.exchange
     # The scenario's expired token may be another user's: its own data, answered 2xx, is that
     # user served with an expired token.
-    someone_else = sent.trial.other and _another_user(token, session.subject.token)
+    someone_else = sent.trial.other and names_another_user(token, session.subject.token)
     if someone_else:
         accepted = True
     if accepted is None or (sent.trial.other and not someone_else):
@@ -156,7 +156,7 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
 _SUBJECT_CLAIMS = ("sub", "uid", "user_id", "userId", "email", "username")
 
 
-def _another_user(token: Jwt | None, own: Jwt) -> bool:
+def names_another_user(token: Jwt | None, own: Jwt) -> bool:
     """True when `token` names a user, and not the user `own` names."""
     if token is None:
         return False
