@@ -86,7 +86,10 @@ class ExpiryFindings:
             mine.sort(key=lambda item: -(item.verdict.past or 0))
             detail = "; ".join(f"{item.way}: {item.verdict.detail}" for item in mine)
             identity = session.subject.identity
-            said = f"an expired token of {identity} was accepted like the valid token. {detail}"
+            whose = (
+                "an expired token" if _OTHER_USER in detail else f"an expired token of {identity}"
+            )
+            said = f"{whose} was accepted by the server. {detail}"
             notes = [_note(item, identity) for item in mine]
             exchanges = [item.exchange for item in mine]
             sure = min((item.confidence for item in mine), key=_CONFIDENCE.index)
@@ -148,11 +151,12 @@ async def replay_expired(session: Session, findings: ExpiryFindings) -> None:
         verdict = judge_past_exp(past if accepted else None, None if accepted else past)
     way = "the scenario's expired_token"
     if someone_else:
-        way += " (another user's token, answered with that user's data)"
+        way += f" ({_OTHER_USER})"
     session.check("expiry-replay", verdict.status, f"{way}: {verdict.detail}")
     findings.add(Shown(way, verdict, exchange))
 
 
+_OTHER_USER = "another user's token, answered with that user's data"
 _SUBJECT_CLAIMS = ("sub", "uid", "user_id", "userId", "email", "username")
 
 
