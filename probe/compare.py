@@ -192,13 +192,19 @@ def _blank_run(match: re.Match[str]) -> str:
     return "<token>" if (has_digit and has_letter) or base64ish or len(run) >= 40 else run
 
 
+def blank_tokens(text: str) -> str:
+    """The text with its token-like runs (CSRF tokens, CSP nonces, ids of letters and digits)
+    blanked, words and slugs kept."""
+    return _RUN.sub(_blank_run, text)
+
+
 def blank_text(body: bytes) -> str:
     """Body text with per-request values (dates, UUIDs, tokens, nonces) blanked and runs of
     spaces collapsed (line breaks kept)."""
     text = body[:_TEXT_BYTES].decode("utf-8", errors="replace")
     text = _DATETIME.sub("<time>", text)
     text = _UUID.sub("<uuid>", text)
-    text = _RUN.sub(_blank_run, text)
+    text = blank_tokens(text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -359,15 +365,17 @@ class Reference:
 
 
 def differing_excerpt(a: ResponseRecord, b: ResponseRecord, width: int = 160) -> str:
-    """The first place where two bodies differ, as "a … | b …" text (for a report's detail)."""
-    left = a.body[:_TEXT_BYTES].decode("utf-8", errors="replace")
-    right = b.body[:_TEXT_BYTES].decode("utf-8", errors="replace")
+    """The first place where two bodies differ once per-request values (nonces, tokens, times)
+    are blanked on both sides, as "a ... | b ..." text on one line (for a check's detail): the
+    message that differs, not a nonce before it."""
+    left, right = blank_text(a.body), blank_text(b.body)
     index = next(
         (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
         min(len(left), len(right)),
     )
     start = max(0, index - width // 4)
-    return f"{left[start : start + width]!r} | {right[start : start + width]!r}"
+    cut = (" ".join(t[start : start + width].split()) for t in (left, right))
+    return " | ".join(repr(t) for t in cut)
 
 
 def is_refusal(response: ResponseRecord) -> bool:

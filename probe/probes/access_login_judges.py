@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
-from probe.compare import Reference, blank_text, flatten
+from probe.compare import Reference, blank_text, blank_tokens, differing_excerpt, flatten
 from probe.exchange import ResponseRecord
 
 _LOCKED = 423
@@ -38,7 +38,6 @@ _ATTEMPT_WORDS = re.compile(
 )
 _COUNTS = re.compile(rb"\d+")
 _TAGS = re.compile(r"<[^>]*>")
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
 _SEPARATORS = re.compile(r"[_\W]+")
 # Text read from an answer for words of a lockout or attempts left.
 _READ = 65536
@@ -161,18 +160,10 @@ def without_echo(answer: ResponseRecord, user: str) -> ResponseRecord:
     return replace(answer, body=text.encode(), headers=headers)
 
 
-def _nonce(match: re.Match[str]) -> str:
-    run = match.group(0)
-    mixed = any(c.isupper() for c in run) and any(c.islower() for c in run)
-    marked = any(c.isdigit() or c in "+/=" for c in run)
-    return "<nonce>" if mixed and marked else run
-
-
 def without_nonces(answer: ResponseRecord) -> ResponseRecord:
-    """The answer with base64 runs blanked (16 characters or more, both letter cases, and a
-    digit, `+`, `/` or `=`): a CSP nonce of random bytes may hold no digit, and then reads as
-    a word to `probe.compare`."""
-    text = _BASE64_RUN.sub(_nonce, answer.body.decode("utf-8", "replace"))
+    """The answer with token-like runs blanked as `probe.compare` blanks them (a CSP nonce of
+    random bytes, with or without digits), before its visible text is read line by line."""
+    text = blank_tokens(answer.body.decode("utf-8", "replace"))
     return replace(answer, body=text.encode())
 
 
@@ -259,20 +250,6 @@ def judge_answers(
 def _same(answer: ResponseRecord) -> str:
     target = redirect_target(answer)
     return f"{answer.status} to {target!r}" if target else str(answer.status)
-
-
-def differing_excerpt(a: ResponseRecord, b: ResponseRecord, width: int = 160) -> str:
-    """The first place where two bodies differ once per-request values (nonces, tokens, times)
-    are blanked on both sides, as "a ... | b ..." text on one line (for a check's detail): the
-    message that differs, not a nonce before it."""
-    left, right = blank_text(a.body), blank_text(b.body)
-    index = next(
-        (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
-        min(len(left), len(right)),
-    )
-    start = max(0, index - width // 4)
-    cut = (" ".join(t[start : start + width].split()) for t in (left, right))
-    return " | ".join(repr(t) for t in cut)
 
 
 def judge_attempts(

@@ -4,9 +4,9 @@ nonce (built answers, no network)."""
 
 from __future__ import annotations
 
+from probe.compare import differing_excerpt
 from probe.exchange import ResponseRecord
 from probe.probes.access_login_judges import (
-    differing_excerpt,
     judge_answers,
     locking,
     redirect_target,
