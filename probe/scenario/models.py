@@ -29,13 +29,13 @@ from probe.scenario.references import reference_problems
 from probe.scenario.values import (
     Headers,
     JsonBody,
+    PathText,
     PositiveFloat,
     PositiveInt,
     StrictModel,
     Text,
     check_header_value,
     check_headers,
-    check_path,
     check_url,
     host_key,
 )
@@ -159,7 +159,7 @@ class Refresh(StrictModel):
     """How to exchange a refresh token for a new access token (the jwt probe's rotation check)."""
 
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
-    path: str = Field(description="Path of the refresh endpoint, joined to base_url.")
+    path: PathText = Field(description="Path of the refresh endpoint, joined to base_url.")
     headers: Headers = Field(default_factory=dict)
     field: str = Field(
         "refresh_token", description="Body field (JSON, or form with `form: true`) of the token."
@@ -171,17 +171,12 @@ class Refresh(StrictModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return check_path(value)
-
 
 class Login(StrictModel):
     """A login request made at scan start to obtain the identity's token."""
 
     method: Literal["GET", "POST", "PUT", "PATCH"] = "POST"
-    path: str = Field(description="Path of the login endpoint, joined to base_url.")
+    path: PathText = Field(description="Path of the login endpoint, joined to base_url.")
     headers: Headers = Field(default_factory=dict)
     json_body: JsonBody = Field(default=None, alias="json", description="JSON body to send.")
     form: dict[str, Text] | None = Field(default=None, description="Form fields to send.")
@@ -192,11 +187,6 @@ class Login(StrictModel):
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return check_path(value)
 
     @model_validator(mode="after")
     def _one_body(self) -> Login:
@@ -289,7 +279,7 @@ class Endpoint(StrictModel):
 
     name: str | None = Field(default=None, description='Unique name; default "METHOD path".')
     method: str = Field("GET", description="HTTP method.")
-    path: str = Field(description="Path joined to base_url; {name} placeholders allowed.")
+    path: PathText = Field(description="Path joined to base_url; {name} placeholders allowed.")
     path_params: dict[str, Text] = Field(default_factory=dict)
     query: dict[str, str | int | float | bool | list[Text]] = Field(default_factory=dict)
     headers: Headers = Field(default_factory=dict)
@@ -335,11 +325,6 @@ class Endpoint(StrictModel):
         if upper not in HTTP_METHODS:
             raise ValueError(f"method must be one of {', '.join(HTTP_METHODS)}, got {value!r}")
         return upper
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return check_path(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Endpoint:

@@ -124,3 +124,7 @@ def check_path(value: str) -> str:
     if "?" in value or "#" in value:
         raise ValueError("put query parameters under `query`, not in the path")
     return value
+
+
+#: A path joined to base_url: starts with a slash, no scheme, query or fragment.
+PathText = Annotated[str, AfterValidator(check_path)]
