@@ -83,6 +83,8 @@ def curl_command(
     """
     request = exchange.request
     args = ["curl", "-i", "--path-as-is"]
+    if any(c in request.url for c in "[]{}"):
+        args.append("--globoff")  # curl would read brackets and braces as its URL patterns
     if insecure:
         args.append("-k")
     elif cacert and request.url[:8].lower() == "https://":

@@ -7,7 +7,7 @@ judges can see repeated lines (two HSTS headers) that a merged mapping would hid
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 HeaderLines = tuple[tuple[str, str], ...]
 
@@ -41,18 +41,22 @@ class RequestSpec:
         url: Absolute URL.
         headers: Extra header lines, in order (repeats allowed).
         content: Raw body bytes, or None.
+        raw: Send the URL's path and query exactly as written: an HTTP client would
+            otherwise resolve `../` and re-encode characters (injection payloads need them
+            to reach the server as they are). The path must start with `/`.
     """
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...] = ()
     content: bytes | None = None
+    raw: bool = False
 
     def with_headers(self, *lines: tuple[str, str]) -> RequestSpec:
         """A copy with header lines added (a line with the same name replaces the old one)."""
         names = {name.lower() for name, _ in lines}
         kept = tuple((n, v) for n, v in self.headers if n.lower() not in names)
-        return RequestSpec(self.method, self.url, kept + tuple(lines), self.content)
+        return replace(self, headers=kept + tuple(lines))
 
 
 @dataclass(frozen=True)

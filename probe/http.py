@@ -44,6 +44,7 @@ __all__ = [
     "ScanClient",
     "in_scope",
     "parse_scope",
+    "raw_target",
     "ssl_context",
     "target_of",
 ]
@@ -59,6 +60,22 @@ _NOT_SENT = "not sent"
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 # Body bytes kept per burst shot at most (below settings.body_cap when that is larger).
 BURST_BODY_CAP = 65_536
+
+
+def raw_target(spec: RequestSpec) -> tuple[str, dict[str, bytes]]:
+    """The URL httpx connects to (scheme, host and port only) and, as an httpcore extension,
+    the request target sent byte for byte: httpx would resolve `../` and re-encode the path.
+
+    Raises ValueError when the target is not an origin-form path of printable ASCII.
+    """
+    scheme_end = spec.url.find("://")
+    path_start = spec.url.find("/", scheme_end + 3) if scheme_end > 0 else -1
+    if path_start < 0:
+        raise ValueError("a raw request needs an absolute URL with a path")
+    target = spec.url[path_start:]
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        raise ValueError("a raw request target must be printable ASCII without spaces")
+    return spec.url[:path_start] + "/", {"target": target.encode("ascii")}
 
 
 class Budget:
@@ -452,8 +469,9 @@ class ScanClient:
         """Send and read the body; the timeout bounds the whole exchange, not each read."""
         started = time.monotonic()
         try:
+            url, extensions = raw_target(spec) if spec.raw else (spec.url, {})
             request = self._client.build_request(
-                spec.method, spec.url, headers=headers, content=spec.content
+                spec.method, url, headers=headers, content=spec.content, extensions=extensions
             )
         except (httpx.InvalidURL, ValueError) as exc:  # UnicodeEncodeError: non-ASCII header
             return None, f"{_NOT_SENT}: invalid request: {exc}"

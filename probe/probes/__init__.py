@@ -7,8 +7,8 @@ from probe.probes.base import Probe
 from probe.probes.errors import ErrorsProbe
 from probe.probes.headers import HeadersProbe
 from probe.probes.https import HttpsProbe
+from probe.probes.injection import InjectionProbe
 from probe.probes.jwt import JwtProbe
-from probe.probes.planned import InjectionProbe
 from probe.probes.rate_limit import RateLimitProbe
 
 REGISTRY: dict[str, type[Probe]] = {

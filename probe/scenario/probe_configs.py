@@ -13,6 +13,16 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_v
 from probe.scenario.values import PositiveFloat, PositiveInt, StrictModel, no_bool
 
 PROBE_IDS = ("headers", "https", "rate_limit", "jwt", "errors", "injection", "access")
+#: The injection probe's payload families, in the order they run.
+InjectionFamily = Literal["sql", "nosql", "command", "template", "xss", "traversal"]
+INJECTION_FAMILIES: tuple[InjectionFamily, ...] = (
+    "sql",
+    "nosql",
+    "command",
+    "template",
+    "xss",
+    "traversal",
+)
 
 
 class HeadersConfig(StrictModel):
@@ -123,7 +133,39 @@ class ErrorsConfig(StrictModel):
 class InjectionConfig(StrictModel):
     """Options of the injection probe."""
 
-    time_based: bool = Field(False, description="Allow time-based (sleep) payloads.")
+    time_based: bool = Field(
+        False, description="Allow time-based payloads (database and shell sleeps)."
+    )
+    delays: list[Annotated[int, Field(ge=1, le=10), BeforeValidator(no_bool)]] = Field(
+        default_factory=lambda: [2, 5],
+        min_length=2,
+        max_length=3,
+        description=(
+            "Whole seconds a time-based payload asks the server to wait, two or three "
+            "distinct levels (1-10); a finding needs the delay to follow each level."
+        ),
+    )
+    max_wait: Annotated[int, Field(ge=5, le=900), BeforeValidator(no_bool)] = Field(
+        120,
+        description="Seconds of requested delays one endpoint may cost at most (5-900).",
+    )
+    families: list[InjectionFamily] = Field(
+        default_factory=lambda: list(INJECTION_FAMILIES),
+        min_length=1,
+        description="Payload families to try: " + ", ".join(INJECTION_FAMILIES) + ".",
+    )
+
+    @field_validator("delays")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("delays must be distinct levels, e.g. [2, 5]")
+        return sorted(value)
+
+    @field_validator("families")
+    @classmethod
+    def _once(cls, value: list[InjectionFamily]) -> list[InjectionFamily]:
+        return list(dict.fromkeys(value))
 
 
 class AccessConfig(StrictModel):

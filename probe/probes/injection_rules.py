@@ -1,0 +1,128 @@
+"""The rules of the injection probe: one per payload family.
+
+A finding needs proof a careful tester would accept: a database error the baselines lack, a
+true and a false condition that answer differently and repeatably, a delay that follows the
+requested delay at two levels, a computed number, file contents in their own format, or a
+marker reflected unencoded where a browser runs it. Time-based proof that is less than that is
+`tentative` at most. The descriptions say what is sent and what counts (they stand in the
+README's table and above every finding); the payloads and thresholds are in the README's prose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from probe.findings import Rule, Severity
+from probe.probes.base import make_rule
+
+PROBE_ID = "injection"
+
+
+def _rule(name: str, **fields: Any) -> Rule:
+    return make_rule(PROBE_ID, name, owasp="A03:2021", owasp_api="API8:2023", **fields)
+
+
+RULES = (
+    _rule(
+        "sql-injection",
+        title="SQL injection",
+        severity=Severity.high,
+        cwe=89,
+        description=(
+            "Quotes and brackets that break a query and raise a database error message "
+            "(PostgreSQL, MySQL/MariaDB, SQLite, SQL Server, Oracle) absent from the "
+            "baselines; true and false conditions, in string and numeric forms, where the true "
+            "one gives the unmodified answer and the false one a different answer, each twice; "
+            "with `time_based`, the engines' sleep functions, whose delay must follow two "
+            "requested levels. Nothing that writes or deletes is ever sent."
+        ),
+        remediation=(
+            "Pass every value to the database as a bound parameter (prepared statements, the "
+            "ORM's query builder); never build SQL text from input. Do not send database "
+            "errors to clients."
+        ),
+    ),
+    _rule(
+        "nosql-injection",
+        title="NoSQL operator injection",
+        severity=Severity.high,
+        cwe=943,
+        description=(
+            'Query operators in place of a value: `{"$ne": ...}`, `{"$gt": ""}` and '
+            "`$regex` objects in JSON fields, `name[$ne]=` in query strings and forms. Counted "
+            "when a match-everything operator gives the unmodified answer while a "
+            "match-nothing one differs (each repeated), or when the answer carries an operator "
+            "error; a reflected operator or any other difference is not enough."
+        ),
+        remediation=(
+            "Validate that each value has the expected type (a string, not an object) before "
+            "it reaches the query; do not pass request bodies to the database as filters."
+        ),
+    ),
+    _rule(
+        "command-injection",
+        title="OS command injection",
+        severity=Severity.critical,
+        cwe=78,
+        description=(
+            "Shell separators (`;`, `|`, `&&`, `$()`, backticks, a newline) followed by a shell "
+            "arithmetic expression whose computed result must appear in the answer (and not "
+            "in the baselines), or with `time_based` by `sleep N`, whose delay must follow two "
+            "requested levels. Only arithmetic and sleep are ever run."
+        ),
+        remediation=(
+            "Do not run a shell with input in its command line; call the program with an "
+            "argument list, and validate the values against what they may be."
+        ),
+    ),
+    _rule(
+        "template-injection",
+        title="Server-side template injection",
+        severity=Severity.high,
+        cwe=1336,
+        description=(
+            "Template expressions multiplying two large random numbers (`{{a*b}}`, `${a*b}`, "
+            "`<%= a*b %>`, `#{a*b}`): the product must appear in the answer, be absent from "
+            "the baselines, and not be the operands echoed with the syntax stripped."
+        ),
+        remediation=(
+            "Render input as data passed to a fixed template, never as template text; use a "
+            "sandboxed engine where users must write templates."
+        ),
+    ),
+    _rule(
+        "reflected-xss",
+        title="Input reflected unencoded where a browser runs it",
+        severity=Severity.high,
+        cwe=79,
+        description=(
+            "A unique marker with `<`, `>`, quotes and a tag, reflected unencoded: high in a "
+            "`text/html` answer (JSON served as text/html too), medium in a body with no "
+            "content type that a browser would sniff as HTML, info at most in JSON or "
+            "`text/plain` with `nosniff`. An encoded or escaped reflection passes."
+        ),
+        remediation=(
+            "Encode output for its context (HTML-escape in pages, JSON served as "
+            "application/json with `X-Content-Type-Options: nosniff`), and set a "
+            "Content-Security-Policy."
+        ),
+    ),
+    _rule(
+        "path-traversal",
+        title="Path traversal reads files outside the intended folder",
+        severity=Severity.high,
+        cwe=22,
+        description=(
+            "Relative (`../`), absolute and encoded (`%2e%2e%2f`, `..%2f`, `....//`) paths to "
+            "/etc/passwd and win.ini, sent raw: counted only when the answer holds the file's "
+            "structure (several lines in passwd format, or win.ini's sections) and the "
+            "baselines do not; a keyword is never enough."
+        ),
+        remediation=(
+            "Map input to files through an allow-list or an id; otherwise resolve the path and "
+            "check that it stays inside the intended folder before opening it."
+        ),
+    ),
+)
+
+__all__ = ["PROBE_ID", "RULES"]

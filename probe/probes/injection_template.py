@@ -1,0 +1,13 @@
+"""The template payload family of the injection probe (being built)."""
+
+from __future__ import annotations
+
+from probe.findings import CheckStatus
+from probe.probes.injection_attack import Attack
+
+FAMILY = "template"
+
+
+async def run(attack: Attack) -> None:
+    """Try the family's payloads at the attack's point."""
+    attack.check(FAMILY, CheckStatus.skipped, "not built yet")
