@@ -1,7 +1,8 @@
 """A deliberately weak API for `probe demo`: every enabled probe has something real to find.
 
 It is a real Starlette app served by uvicorn on 127.0.0.1 only. Do not deploy it: it leaks
-stack traces, SQL errors, a `.env` file and password hashes on purpose.
+stack traces, SQL errors, a `.env` file and password hashes on purpose, and builds SQL from
+input, reflects input into a page and renders input as a template.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import jwt
+from jinja2.sandbox import SandboxedEnvironment
 from jwt.warnings import InsecureKeyLengthWarning
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -137,6 +139,27 @@ async def search(request: Request) -> Response:
     return _json({"query": query, "results": [r[0] for r in rows]})
 
 
+async def hello(request: Request) -> Response:
+    # Puts the name into the page unescaped: reflected cross-site scripting.
+    name = request.query_params.get("name", "guest")
+    html = f"<!doctype html><html><body><p>Hello, {name}!</p></body></html>"
+    return HTMLResponse(html, headers=_BANNER)
+
+
+async def preview(request: Request) -> Response:
+    # Renders the caller's text as a template (server-side template injection). The sandbox
+    # keeps it to expressions, so the demo cannot be made to run code on your machine.
+    text = request.query_params.get("text", "")
+    try:
+        rendered = _TEMPLATES.from_string(text).render()
+    except Exception as exc:
+        return _json({"error": f"template error: {type(exc).__name__}"}, 400)
+    return _json({"preview": rendered})
+
+
+_TEMPLATES = SandboxedEnvironment()
+
+
 async def me(request: Request) -> Response:
     user = _user(request)
     if user is None:
@@ -188,6 +211,8 @@ def create_app() -> Starlette:
         Route("/api/products", products),
         Route("/api/products/{product_id}", product),
         Route("/api/search", search),
+        Route("/api/hello", hello),
+        Route("/api/preview", preview),
         Route("/api/me", me),
         Route("/api/orders/{order_id:int}", orders),
         Route("/api/admin/users", admin_users),
