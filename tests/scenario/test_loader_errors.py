@@ -440,6 +440,36 @@ CASES: list[tuple[str, str, int, str]] = [
         5,
         "timing_samples must be at most 20",
     ),
+    (
+        "injection-delays-repeated",
+        BASE + "probes:\n  injection:\n    delays: [2, 2]\n",
+        6,
+        "delays must be distinct levels",
+    ),
+    (
+        "injection-delay-too-long",
+        BASE + "probes:\n  injection:\n    delays: [2, 30]\n",
+        6,
+        "must be at most 10, got 30",
+    ),
+    (
+        "injection-one-delay",
+        BASE + "probes:\n  injection: {delays: [2]}\n",
+        5,
+        "delays",
+    ),
+    (
+        "injection-unknown-family",
+        BASE + "probes:\n  injection: {families: [sql, ldap]}\n",
+        5,
+        "ldap",
+    ),
+    (
+        "injection-max-wait-bool",
+        BASE + "probes:\n  injection: {max_wait: true}\n",
+        5,
+        "expected a number, got true",
+    ),
 ]
 
 
