@@ -378,6 +378,16 @@ def differing_excerpt(a: ResponseRecord, b: ResponseRecord, width: int = 160) ->
     return " | ".join(repr(t) for t in cut)
 
 
+def excerpt_around(text: str, needle: str, width: int = 160) -> str:
+    """The part of `text` around the first `needle` (the start when it is absent), on one
+    line, with "..." where it was cut."""
+    index = max(text.find(needle), 0)
+    start = max(0, index - width // 4)
+    end = start + width
+    part = " ".join(text[start:end].split())
+    return ("..." if start else "") + part + ("..." if end < len(text) else "")
+
+
 def is_refusal(response: ResponseRecord) -> bool:
     """True when an answer refuses or says nothing: a 4xx/5xx, a 3xx, an empty body, or a
     body that is an error object or speaks of denied access, a bad token or a missing resource.

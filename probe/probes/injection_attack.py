@@ -195,19 +195,25 @@ class Attack:
         confidence: Confidence = Confidence.firm,
         severity: Severity | None = None,
         more: Sequence[Exchange] = (),
+        roles: Sequence[str] = (),
         excerpt: str | None = None,
         key: str = "",
     ) -> None:
         """Report a finding with the attack and the unmodified answer side by side.
 
         The first exchange is the attack (its curl line reproduces it), the second the first
-        baseline, then `more` (the false condition, other delay levels). Each note gives the
-        status, length and time; the attack's excerpt is `excerpt` or where it differs from
-        the baseline.
+        baseline, then `more` (the false condition, other delay levels), each named by its
+        entry in `roles` ("false condition"; "also" without one). Each note gives the status,
+        length and time; the attack's excerpt is `excerpt` or where it differs from the
+        baseline.
         """
         base = self.baseline.first
         exchanges = [attack, base, *more]
-        notes = {i: f"{_role(i)}: {describe(e)}" for i, e in enumerate(exchanges)}
+        names = ["attack", "baseline", *roles]
+        notes = {
+            i: f"{names[i] if i < len(names) else 'also'}: {describe(e)}"
+            for i, e in enumerate(exchanges)
+        }
         notes[0] += f"; payload {payload!r} in {self.point.label}"
         excerpts: dict[int, str] = {}
         if excerpt is not None:
@@ -235,10 +241,6 @@ _UNSTABLE = (
     " (the unmodified answer changed between two requests: only checks that need no "
     "comparison ran here)"
 )
-
-
-def _role(index: int) -> str:
-    return ("attack", "baseline")[index] if index < 2 else "also"
 
 
 def usable(exchange: Exchange) -> bool:

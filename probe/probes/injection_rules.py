@@ -48,11 +48,14 @@ RULES = (
         severity=Severity.high,
         cwe=943,
         description=(
-            'Query operators in place of a value: `{"$ne": ...}`, `{"$gt": ""}` and '
-            "`$regex` objects in JSON fields, `name[$ne]=` in query strings and forms. Counted "
-            "when a match-everything operator gives the unmodified answer while a "
-            "match-nothing one differs (each repeated), or when the answer carries an operator "
-            "error; a reflected operator or any other difference is not enough."
+            'Query operators in place of a value: `{"$ne": r}`/`{"$eq": r}`, '
+            '`{"$gt": ""}`/`{"$lt": ""}` and `$regex` objects in JSON fields, '
+            "`name[$ne]=` in query strings and forms. Counted when the match-everything "
+            "operator gets the unmodified answer (or data where a harmless random value gets "
+            "none) while its match-nothing twin gets the harmless value's answer, twice each, "
+            "or when the answer carries an operator error message (`unknown operator: $...`) "
+            "absent from the baselines; a reflected operator, a refused object or any other "
+            "difference is not enough."
         ),
         remediation=(
             "Validate that each value has the expected type (a string, not an object) before "
@@ -83,7 +86,9 @@ RULES = (
         description=(
             "Template expressions multiplying two large random numbers (`{{a*b}}`, `${a*b}`, "
             "`<%= a*b %>`, `#{a*b}`): the product must appear in the answer, be absent from "
-            "the baselines, and not be the operands echoed with the syntax stripped."
+            "the baselines, and not be the operands echoed with the syntax stripped. A second "
+            "pair of operands must be multiplied too, and a server that also computes the "
+            "bare `a*b` is not counted."
         ),
         remediation=(
             "Render input as data passed to a fixed template, never as template text; use a "
