@@ -101,10 +101,13 @@ RULES = (
         severity=Severity.high,
         cwe=79,
         description=(
-            "A unique marker with `<`, `>`, quotes and a tag, reflected unencoded: high in a "
-            "`text/html` answer (JSON served as text/html too), medium in a body with no "
-            "content type that a browser would sniff as HTML, info at most in JSON or "
-            "`text/plain` with `nosniff`. An encoded or escaped reflection passes."
+            "A unique marker with quotes, a comment end and a tag named after it (no script), "
+            "reflected so that an HTML parser meets it as a tag: high in a `text/html`, XHTML "
+            "or SVG answer (JSON served as text/html too), medium with no content type when "
+            "browsers would sniff the body as HTML, info in other types without `nosniff`. "
+            "Never reported in JSON or `text/plain`, with `nosniff`, in redirects or "
+            "attachments. Encoded, escaped, commented-out or text-element reflections pass; a "
+            "header or JSON field is one level lower. Confirmed with a second marker."
         ),
         remediation=(
             "Encode output for its context (HTML-escape in pages, JSON served as "
@@ -118,10 +121,12 @@ RULES = (
         severity=Severity.high,
         cwe=22,
         description=(
-            "Relative (`../`), absolute and encoded (`%2e%2e%2f`, `..%2f`, `....//`) paths to "
-            "/etc/passwd and win.ini, sent raw: counted only when the answer holds the file's "
-            "structure (several lines in passwd format, or win.ini's sections) and the "
-            "baselines do not; a keyword is never enough."
+            "Relative (`../`), absolute, encoded (`..%2f`, `%2e%2e%2f`), double-encoded "
+            "(`%252e%252e%252f`), filter-bypass (`....//`) and Windows (`..\\`, `c:\\`) paths "
+            "to /etc/passwd and win.ini, sent raw: counted only when the answer holds the "
+            "file's structure (at least three passwd lines with root's, or three win.ini "
+            "section headers) that no baseline holds, and neither the same path to a missing "
+            "file nor the bare file name returns it; a keyword is never enough."
         ),
         remediation=(
             "Map input to files through an allow-list or an id; otherwise resolve the path and "

@@ -1,0 +1,256 @@
+"""Pure judges of the xss family: where a reflected marker landed, and whether a browser would
+run it there.
+
+The payload is a fresh token followed by quotes, a comment end and a tag named after the token:
+`prb1a2b3c4d5e6f7a8b'"--><prb1a2b3c4d5e6f7a8b x=1>`. The tag proves nothing by being echoed;
+it counts when the body, read the way a browser's HTML parser reads it, holds it as a start
+tag: with its `<` and `>` intact, outside comments, outside attribute values, and outside the
+elements whose content is text (`<textarea>`, `<title>`, `<script>`, `<style>`, ...). An
+encoded (`&lt;`, `\\u003c`) or escaped reflection is no tag at all.
+
+Whether the tag runs depends on how the browser treats the answer (`rendering`):
+
+- `text/html`, XHTML or SVG (whatever the body looks like, JSON included): rendered as a
+  document that runs scripts, high.
+- No content type and no `nosniff`: browsers sniff the body; when it starts like HTML (or the
+  reflection itself starts it, so the attacker picks the start) it is rendered, medium.
+  Otherwise only old browsers that look further render it, info.
+- JSON (`application/json`, `+json`) and `text/plain`: current browsers show them as data
+  whether or not `nosniff` is sent, no finding (the headers probe reports a missing nosniff).
+- Any other type (XML, say) without `nosniff`: only old browsers that sniffed past the
+  declared type render it, info.
+- `nosniff` with a type that is not HTML, or no type; a redirect; an attachment: no browser
+  renders it as HTML, no finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from probe.exchange import ResponseRecord
+from probe.findings import Severity
+
+#: Elements whose content a browser reads as text, so a tag inside them is no tag.
+TEXT_ELEMENTS = frozenset(
+    {
+        "textarea",
+        "title",
+        "script",
+        "style",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "noscript",
+        "plaintext",
+    }
+)
+# The parser reads at most this much of a body: a reflection further down is rare and the
+# parser's time grows with the body.
+_PARSE_CHARS = 512 * 1024
+# Content types the MIME sniffing standard treats as no content type at all.
+_UNDEFINED_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
+# Documents a browser renders with scripts running.
+_DOCUMENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
+# Types current browsers never sniff into HTML, with or without nosniff.
+_DATA_TYPES = frozenset({"application/json", "text/json", "text/plain"})
+# What a browser sniffs as HTML: these at the start of the body, after whitespace, followed by
+# a space or `>` (the MIME sniffing standard's HTML signatures).
+_HTML_SIGNATURE = re.compile(
+    rb"[\t\n\x0c\r ]*<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|"
+    rb"title|b|body|br|p|!--)[ >]",
+    re.IGNORECASE,
+)
+_ENCODED_OPEN = ("&lt;", "&#60;", "&#x3c;", "\\u003c", "%3c", "\\x3c")
+
+
+def payload(token: str, close: str = "") -> str:
+    """The marker payload: quotes, a comment end, `</close>` when given, and the token's tag."""
+    closing = f"</{close}>" if close else ""
+    return f"{token}'\"-->{closing}{tag(token)}"
+
+
+def tag(token: str) -> str:
+    """The tag the payload carries, as it must come back to count."""
+    return f"<{token} x=1>"
+
+
+@dataclass(frozen=True)
+class Reflection:
+    """Where a payload's token came back in one body.
+
+    Attributes:
+        echoed: The token appears in the body at all.
+        raw: The tag appears with its `<` and `>` intact.
+        live: An HTML parser meets the tag as a start tag, outside comments, attribute values
+            and text-only elements.
+        inside: When the tag is raw but not live, where it sat ("an HTML comment", ...).
+        container: The text-only element it sat in (`textarea`), which a payload may close.
+        encoded: The tag came back with its `<` encoded (`&lt;`, `\\u003c`, `%3C`).
+        index: Where the tag starts in the body text (-1 when it is not there raw).
+    """
+
+    echoed: bool
+    raw: bool
+    live: bool
+    inside: str = ""
+    container: str = ""
+    encoded: bool = False
+    index: int = -1
+
+    def describe(self) -> str:
+        """How the marker came back, in a few words."""
+        if self.live:
+            return "reflected unencoded as a tag"
+        if self.raw:
+            return f"reflected unencoded but inside {self.inside}, where it is no tag"
+        if self.encoded:
+            return "reflected encoded (`&lt;`)"
+        if self.echoed:
+            return "reflected without its tag (stripped or changed)"
+        return "not reflected"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What a browser does with an answer's body.
+
+    Attributes:
+        severity: The reflection's severity there, or None when no browser renders it as HTML.
+        how: The answer's kind, in words ("a text/html answer").
+    """
+
+    severity: Severity | None
+    how: str
+
+
+def reflection(text: str, token: str) -> Reflection:
+    """Judge where `token`'s tag landed in a body's text."""
+    text = text[:_PARSE_CHARS]
+    lowered = text.lower()
+    echoed = token in lowered
+    encoded = any(f"{mark}{token}" in lowered for mark in _ENCODED_OPEN)
+    index = text.find(tag(token))
+    if index < 0:
+        return Reflection(echoed, raw=False, live=False, encoded=encoded)
+    reader = _TagReader(token)
+    try:
+        reader.feed(text)
+        reader.close()
+    # The standard library's parser is lenient, but a body it chokes on still carries the
+    # raw tag, which is what the rule asks for.
+    except Exception:
+        return Reflection(True, raw=True, live=True, encoded=encoded, index=index)
+    if reader.live_at is not None:
+        return Reflection(True, True, True, encoded=encoded, index=_offset(text, reader.live_at))
+    return Reflection(True, True, False, reader.inside or "text", reader.container, encoded, index)
+
+
+def rendering(response: ResponseRecord, starts_body: bool = False) -> Rendering:
+    """How a browser treats the answer; `starts_body` when the reflection begins the body."""
+    ctype = response.content_type
+    nosniff = (response.header("x-content-type-options") or "").strip().lower() == "nosniff"
+    shown = ctype or "no content type"
+    if 300 <= response.status < 400 and response.header("location"):
+        return Rendering(None, f"a {response.status} redirect, whose body no browser shows")
+    disposition = (response.header("content-disposition") or "").strip().lower()
+    if disposition.startswith("attachment"):
+        return Rendering(None, "an attachment, which browsers download instead of showing")
+    if ctype in _DOCUMENT_TYPES:
+        return Rendering(Severity.high, f"a {ctype} answer")
+    if ctype in _DATA_TYPES or ctype.endswith("+json"):
+        return Rendering(None, f"{ctype}, which browsers show as data, never as HTML")
+    if ctype in _UNDEFINED_TYPES and not nosniff:
+        if starts_body or sniffs_as_html(response.body):
+            return Rendering(
+                Severity.medium, f"an answer with {shown}, whose body browsers sniff as HTML"
+            )
+        return Rendering(
+            Severity.info,
+            f"an answer with {shown} that does not start like HTML (only old browsers that "
+            "sniff further render it)",
+        )
+    if nosniff:
+        return Rendering(None, f"{shown} with nosniff, which no browser renders as HTML")
+    return Rendering(
+        Severity.info,
+        f"{shown} without nosniff (only old browsers that sniffed past the type render it)",
+    )
+
+
+def sniffs_as_html(body: bytes) -> bool:
+    """True when a browser sniffing an untyped body would take it for HTML."""
+    return _HTML_SIGNATURE.match(body[:1445]) is not None
+
+
+def starts_body(text: str, token: str) -> bool:
+    """True when only whitespace comes before the reflected token: whoever picks the value
+    picks how the body starts, and can make a browser sniff it as HTML."""
+    return text.lstrip().lower().startswith(token)
+
+
+def lower(severity: Severity) -> Severity:
+    """One level less (info stays info)."""
+    order = [Severity.info, Severity.low, Severity.medium, Severity.high, Severity.critical]
+    return order[max(0, order.index(severity) - 1)]
+
+
+def excerpt(text: str, index: int, width: int = 120) -> str:
+    """The body around `index`, on one line."""
+    start, end = max(0, index - width), index + width
+    part = " ".join(text[start:end].split())
+    return ("..." if start else "") + part + ("..." if end < len(text) else "")
+
+
+def _offset(text: str, position: tuple[int, int]) -> int:
+    line, column = position
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + column
+
+
+class _TagReader(HTMLParser):
+    """Walks a body as HTML and notes where the token's tag was met."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.token = token
+        self.tag = tag(token)
+        self.open: str | None = None
+        self.live_at: tuple[int, int] | None = None
+        self.inside = ""
+        self.container = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A start tag: the token's own (live unless in a text element), or a text element."""
+        if any(value and self.tag in value for _, value in attrs):
+            self._sat_in("an attribute value")
+        if tag == self.token:
+            if self.open is None:
+                self.live_at = self.live_at or self.getpos()
+            else:
+                self._sat_in(f"a <{self.open}>", self.open)
+        elif tag in TEXT_ELEMENTS and self.open is None:
+            self.open = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        """An end tag closes the text element it names (`plaintext` is never closed)."""
+        if tag == self.open and tag != "plaintext":
+            self.open = None
+
+    def handle_data(self, data: str) -> None:
+        """Text: in a `<script>` or `<style>` the parser passes the tag on as text."""
+        if self.tag in data and self.open is not None:
+            self._sat_in(f"a <{self.open}>", self.open)
+
+    def handle_comment(self, data: str) -> None:
+        """A comment holding the tag."""
+        if self.tag in data:
+            self._sat_in("an HTML comment")
+
+    def _sat_in(self, where: str, container: str = "") -> None:
+        if not self.inside:
+            self.inside, self.container = where, container

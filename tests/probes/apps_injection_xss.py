@@ -1,0 +1,184 @@
+"""A Starlette app for the xss family's tests: reflecting routes beside their hardened twins.
+
+Every route reflects its input somewhere; the weak ones leave it unencoded where a browser
+runs it, the twins encode it, or serve it where no browser renders HTML, or put it where a
+tag is no tag (an encoded attribute value, a filtered `<textarea>` or comment).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
+
+def _page(body: str) -> str:
+    return f"<!doctype html><html><head><title>Search</title></head><body>{body}</body></html>"
+
+
+def _q(request: Request) -> str:
+    return request.query_params.get("q", "")
+
+
+async def html_page(request: Request) -> Response:
+    """Weak: the query in an HTML page as it came."""
+    return HTMLResponse(_page(f"<p>Results for {_q(request)}</p>"))
+
+
+async def escaped_page(request: Request) -> Response:
+    """Twin: the query HTML-escaped."""
+    return HTMLResponse(_page(f"<p>Results for {html.escape(_q(request))}</p>"))
+
+
+async def json_nosniff(request: Request) -> Response:
+    """Twin: the query in JSON served as application/json with nosniff."""
+    return JSONResponse({"query": _q(request), "results": []}, headers=NOSNIFF)
+
+
+async def json_sniffable(request: Request) -> Response:
+    """JSON without nosniff: only old browsers would render it."""
+    return JSONResponse({"query": _q(request), "results": []})
+
+
+async def json_as_html(request: Request) -> Response:
+    """Weak: JSON served as text/html."""
+    body = json.dumps({"query": _q(request), "results": []})
+    return Response(body, media_type="text/html")
+
+
+async def untyped_html(request: Request) -> Response:
+    """Weak: an HTML page with no Content-Type at all."""
+    return Response(_page(f"<p>Results for {_q(request)}</p>"), media_type=None)
+
+
+async def untyped_nosniff(request: Request) -> Response:
+    """Twin: an HTML-looking body with no Content-Type but nosniff."""
+    return Response(_page(f"<p>{_q(request)}</p>"), media_type=None, headers=NOSNIFF)
+
+
+async def plain_nosniff(request: Request) -> Response:
+    """Twin: the query in text/plain with nosniff."""
+    return PlainTextResponse(f"You searched for {_q(request)}", headers=NOSNIFF)
+
+
+async def attribute(request: Request) -> Response:
+    """Twin: the query in a double-quoted attribute with only `"` encoded; `<` and `>` stay
+    raw but cannot open a tag inside the attribute value."""
+    value = _q(request).replace("&", "&amp;").replace('"', "&quot;")
+    return HTMLResponse(_page(f'<form><input name="q" value="{value}"></form>'))
+
+
+async def textarea_filtered(request: Request) -> Response:
+    """Twin: the query in a `<textarea>` with every `</` removed, so it cannot close it."""
+    value = _q(request).replace("</", "")
+    return HTMLResponse(_page(f"<textarea>{value}</textarea>"))
+
+
+async def textarea_open(request: Request) -> Response:
+    """Weak: the query in a `<textarea>` as it came (a `</textarea>` closes it)."""
+    return HTMLResponse(_page(f"<textarea>{_q(request)}</textarea>"))
+
+
+async def comment_filtered(request: Request) -> Response:
+    """Twin: the query in an HTML comment with `--` removed, so it cannot end the comment."""
+    value = _q(request).replace("--", "")
+    return HTMLResponse(_page(f"<!-- searched: {value} --><p>No results</p>"))
+
+
+async def redirect(request: Request) -> Response:
+    """Twin: a redirect whose body repeats the query (browsers never show it)."""
+    body = f"<a href='/html'>Moved: {_q(request)}</a>"
+    return HTMLResponse(body, status_code=302, headers={"Location": "/html"})
+
+
+async def same_page(request: Request) -> Response:
+    """Twin: the same page whatever the input."""
+    return HTMLResponse(_page("<p>Welcome</p>"))
+
+
+async def item(request: Request) -> Response:
+    """Weak: a path parameter in an HTML page."""
+    return HTMLResponse(_page(f"<h1>Item {request.path_params['name']}</h1>"))
+
+
+async def comment(request: Request) -> Response:
+    """Weak: a form field in an HTML page."""
+    # Parsed by hand: Starlette's form parser needs python-multipart.
+    form = parse_qs((await request.body()).decode())
+    return HTMLResponse(_page(f"<p>Thanks for: {form.get('text', [''])[0]}</p>"))
+
+
+async def render(request: Request) -> Response:
+    """Weak, but reachable only by a script: a JSON field in an HTML page."""
+    data = await request.json()
+    return HTMLResponse(_page(f"<p>Hello {data.get('name', '')}</p>"))
+
+
+async def client(request: Request) -> Response:
+    """Weak, but reachable only by a script: a header in an HTML page."""
+    return HTMLResponse(_page(f"<p>Client: {request.headers.get('x-client', '')}</p>"))
+
+
+def once() -> Route:
+    """Weak once: the first query with a `<` is reflected as it came, later ones escaped (a
+    reflection that does not come back the same way)."""
+    seen: list[str] = []
+
+    async def page(request: Request) -> Response:
+        value = _q(request)
+        if "<" in value:
+            seen.append(value)
+        shown = value if len(seen) == 1 and "<" in value else html.escape(value)
+        return HTMLResponse(_page(f"<p>{shown}</p>"))
+
+    return Route("/once", page)
+
+
+def then_busy() -> Route:
+    """Weak, then rate limited: the first query with a `<` is reflected as it came, every later
+    one gets a 429."""
+    seen: list[str] = []
+
+    async def page(request: Request) -> Response:
+        value = _q(request)
+        if "<" in value:
+            seen.append(value)
+            if len(seen) > 1:
+                return PlainTextResponse("slow down", 429, headers={"Retry-After": "1"})
+        return HTMLResponse(_page(f"<p>{value}</p>"))
+
+    return Route("/then-busy", page)
+
+
+def app() -> Starlette:
+    """Every route of this module."""
+    routes = [
+        once(),
+        then_busy(),
+        Route("/html", html_page),
+        Route("/escaped", escaped_page),
+        Route("/json", json_nosniff),
+        Route("/json-sniffable", json_sniffable),
+        Route("/json-as-html", json_as_html),
+        Route("/untyped", untyped_html),
+        Route("/untyped-nosniff", untyped_nosniff),
+        Route("/plain", plain_nosniff),
+        Route("/attribute", attribute),
+        Route("/textarea", textarea_filtered),
+        Route("/textarea-open", textarea_open),
+        Route("/comment", comment_filtered),
+        Route("/redirect", redirect),
+        Route("/same", same_page),
+        Route("/items/{name}", item),
+        Route("/comments", comment, methods=["POST"]),
+        Route("/render", render, methods=["POST"]),
+        Route("/client", client),
+    ]
+    return Starlette(routes=routes)

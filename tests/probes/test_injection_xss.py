@@ -1,0 +1,318 @@
+"""The xss family of the injection probe: its judges, and real reflecting routes on 127.0.0.1,
+each weak route beside a twin that encodes its output or serves it where no browser runs it."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from probe.engine import Scan
+from probe.exchange import ResponseRecord
+from probe.findings import CheckResult, CheckStatus, Confidence, Finding, Severity
+from probe.probes.injection_xss_judges import (
+    lower,
+    payload,
+    reflection,
+    rendering,
+    sniffs_as_html,
+    starts_body,
+)
+from probe.report import Report
+from tests.probes import apps_injection_xss as apps
+from tests.scan import scenario
+from tests.servers import serve_asgi
+
+TOKEN = "prb0123456789abcdef"
+XSS_ONLY = {"injection": {"families": ["xss"]}}
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    """One server with every route of the xss test app."""
+    with serve_asgi(apps.app()) as base:
+        yield base
+
+
+def query(path: str) -> dict[str, Any]:
+    """A GET endpoint with the query parameter `q` as its injection point."""
+    return {"path": path, "query": {"q": "hello"}, "inject": ["q"]}
+
+
+def scan(url: str, *endpoints: dict[str, Any]) -> tuple[Report, Scan]:
+    """Run only the injection probe's xss family."""
+    engine = Scan(scenario(url, list(endpoints), probes=XSS_ONLY), probes=["injection"])
+    return anyio.run(engine.run), engine
+
+
+def only_finding(report: Report) -> Finding:
+    """The report's single finding, which must be reflected XSS."""
+    assert [f.rule for f in report.findings] == ["injection.reflected-xss"]
+    return report.findings[0]
+
+
+def xss_check(report: Report) -> CheckResult:
+    """The single xss check of the report."""
+    found = [c for c in report.checks if c.probe == "injection" and c.check == "xss"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def assert_clean(report: Report) -> CheckResult:
+    """No finding, and a passed xss check."""
+    assert report.findings == []
+    check = xss_check(report)
+    assert check.status is CheckStatus.passed, check.detail
+    return check
+
+
+def answer(
+    body: str = "", content_type: str | None = "text/html", status: int = 200, **headers: str
+) -> ResponseRecord:
+    """A response record for the judges."""
+    lines = [(k.replace("_", "-"), v) for k, v in headers.items()]
+    if content_type is not None:
+        lines.insert(0, ("Content-Type", content_type))
+    return ResponseRecord(status, "HTTP/1.1", tuple(lines), body.encode())
+
+
+# -- where the tag lands -------------------------------------------------------------------------
+
+
+def test_tag_in_page_text_is_live() -> None:
+    body = f"<html><body><p>Results for {payload(TOKEN)}</p></body></html>"
+    seen = reflection(body, TOKEN)
+    assert seen.live
+    assert body[seen.index :].startswith(f"<{TOKEN} x=1>")
+
+
+def test_tag_inside_a_comment_is_no_tag() -> None:
+    seen = reflection(f"<p>hi</p><!-- q=<{TOKEN} x=1> --><p>bye</p>", TOKEN)
+    assert seen.raw
+    assert not seen.live
+    assert seen.inside == "an HTML comment"
+
+
+def test_tag_inside_a_quoted_attribute_is_no_tag() -> None:
+    value = payload(TOKEN).replace('"', "&quot;")
+    seen = reflection(f'<input name="q" value="{value}">', TOKEN)
+    assert seen.raw
+    assert not seen.live
+    assert seen.inside == "an attribute value"
+
+
+def test_tag_that_breaks_out_of_an_attribute_is_live() -> None:
+    assert reflection(f'<input value="{payload(TOKEN)}">', TOKEN).live
+    assert reflection(f"<input value='{payload(TOKEN)}'>", TOKEN).live
+
+
+@pytest.mark.parametrize("element", ["textarea", "title", "script", "style", "noscript"])
+def test_tag_inside_a_text_element_is_no_tag(element: str) -> None:
+    seen = reflection(f"<{element}>{payload(TOKEN)}</{element}><p>after</p>", TOKEN)
+    assert seen.raw
+    assert not seen.live
+    assert seen.container == element
+
+
+def test_closing_the_text_element_first_makes_the_tag_live() -> None:
+    seen = reflection(f"<textarea>{payload(TOKEN, 'textarea')}</textarea>", TOKEN)
+    assert seen.live
+
+
+def test_encoded_stripped_and_absent_reflections_are_told_apart() -> None:
+    encoded = reflection(f"<p>{html.escape(payload(TOKEN))}</p>", TOKEN)
+    assert encoded.encoded
+    assert not encoded.raw
+    assert reflection(f'{{"q": "\\u003c{TOKEN} x=1\\u003e"}}', TOKEN).encoded
+    stripped = reflection(f"<p>{TOKEN} x=1</p>", TOKEN)
+    assert stripped.echoed
+    assert not stripped.raw
+    assert not reflection("<p>nothing</p>", TOKEN).echoed
+
+
+@given(before=st.text(max_size=200), after=st.text(max_size=200))
+def test_html_escaped_payload_is_never_a_tag(before: str, after: str) -> None:
+    body = html.escape(before) + html.escape(payload(TOKEN)) + html.escape(after)
+    seen = reflection(body, TOKEN)
+    assert not seen.raw
+    assert not seen.live
+
+
+@given(words=st.text(alphabet=st.characters(exclude_characters="<&"), max_size=200))
+def test_raw_payload_in_page_text_is_always_a_tag(words: str) -> None:
+    assert reflection(f"<div><p>{words}{payload(TOKEN)}{words}</p></div>", TOKEN).live
+
+
+# -- how a browser shows the answer --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "severity"),
+    [
+        (answer("<p>x</p>", "text/html; charset=utf-8"), Severity.high),
+        (answer('{"q": "x"}', "text/html", X_Content_Type_Options="nosniff"), Severity.high),
+        (answer("<html><body>x", None), Severity.medium),
+        (answer("  <!DOCTYPE html><p>x", "unknown/unknown"), Severity.medium),
+        (answer("Results: x", None), Severity.info),
+        (answer("<html>x", None, X_Content_Type_Options="nosniff"), None),
+        (answer('{"q": "x"}', "application/json"), None),
+        (answer('{"q": "x"}', "application/problem+json"), None),
+        (answer("<svg>x</svg>", "image/svg+xml"), Severity.high),
+        (answer("<a>x</a>", "text/xml"), Severity.info),
+        (answer('{"q": "x"}', "application/json", X_Content_Type_Options="nosniff"), None),
+        (answer("x", "text/plain"), None),
+        (answer("x", "text/plain", X_Content_Type_Options="nosniff"), None),
+        (answer("<p>x</p>", "text/html", 302, Location="/next"), None),
+        (answer("<p>x</p>", "text/html", Content_Disposition="attachment; a.html"), None),
+    ],
+)
+def test_rendering_follows_type_sniffing_and_nosniff(
+    record: ResponseRecord, severity: Severity | None
+) -> None:
+    assert rendering(record).severity is severity
+
+
+def test_untyped_body_that_the_reflection_starts_is_sniffable() -> None:
+    body = f"{payload(TOKEN)} was not found"
+    assert starts_body(body, TOKEN)
+    assert rendering(answer(body, None), starts_body=True).severity is Severity.medium
+
+
+def test_html_signatures_need_a_tag_end() -> None:
+    assert sniffs_as_html(b"\n\t <HTML lang='en'>")
+    assert sniffs_as_html(b"<!-- x -->")
+    assert not sniffs_as_html(b"<abbr>x</abbr>")
+    assert not sniffs_as_html(b'{"html": "<p>"}')
+
+
+def test_lower_takes_one_level_and_keeps_info() -> None:
+    assert lower(Severity.high) is Severity.medium
+    assert lower(Severity.info) is Severity.info
+
+
+# -- real routes ---------------------------------------------------------------------------------
+
+
+def test_html_reflection_is_high_and_firm(url: str) -> None:
+    report, _ = scan(url, query("/html"))
+    found = only_finding(report)
+    assert found.severity is Severity.high
+    assert found.confidence is Confidence.firm
+    assert found.parameter == "q"
+    assert " x=1>" in found.evidence[0].body_excerpt
+    assert found.reproduce
+    assert "/html?q=prb" in found.reproduce
+    assert xss_check(report).status is CheckStatus.failed
+
+
+def test_path_parameter_reflection_is_found(url: str) -> None:
+    endpoint = {"path": "/items/{name}", "path_params": {"name": "abc"}, "inject": ["name"]}
+    report, _ = scan(url, endpoint)
+    assert only_finding(report).severity is Severity.high
+
+
+def test_form_field_reflection_is_found(url: str) -> None:
+    endpoint = {"method": "POST", "path": "/comments", "form": {"text": "hi"}, "inject": ["text"]}
+    report, _ = scan(url, endpoint)
+    assert only_finding(report).severity is Severity.high
+
+
+def test_escaped_output_is_clean(url: str) -> None:
+    check = assert_clean(scan(url, query("/escaped"))[0])
+    assert "encoded" in check.detail
+
+
+def test_json_reflection_with_nosniff_is_not_reported(url: str) -> None:
+    check = assert_clean(scan(url, query("/json"))[0])
+    assert "application/json, which browsers show as data" in check.detail
+
+
+def test_json_reflection_is_not_xss_even_without_nosniff(url: str) -> None:
+    check = assert_clean(scan(url, query("/json-sniffable"))[0])
+    assert "browsers show as data" in check.detail
+
+
+def test_json_served_as_html_is_high(url: str) -> None:
+    found = only_finding(scan(url, query("/json-as-html"))[0])
+    assert found.severity is Severity.high
+    assert "text/html" in found.detail
+
+
+def test_untyped_html_body_is_medium(url: str) -> None:
+    found = only_finding(scan(url, query("/untyped"))[0])
+    assert found.severity is Severity.medium
+    assert "sniff as HTML" in found.detail
+
+
+def test_untyped_and_plain_bodies_with_nosniff_are_clean(url: str) -> None:
+    report, _ = scan(url, query("/untyped-nosniff"), query("/plain"))
+    assert report.findings == []
+    checks = [c for c in report.checks if c.check == "xss"]
+    assert [c.status for c in checks] == [CheckStatus.passed] * 2
+
+
+def test_raw_tag_inside_an_encoded_attribute_is_clean(url: str) -> None:
+    check = assert_clean(scan(url, query("/attribute"))[0])
+    assert "attribute value" in check.detail
+
+
+def test_filtered_textarea_and_comment_are_clean(url: str) -> None:
+    report, _ = scan(url, query("/textarea"), query("/comment"))
+    assert report.findings == []
+    details = " ".join(c.detail for c in report.checks if c.check == "xss")
+    assert "inside a <textarea>" in details
+    assert "inside an HTML comment" in details
+
+
+def test_textarea_that_can_be_closed_is_found(url: str) -> None:
+    report, _ = scan(url, query("/textarea-open"))
+    found = only_finding(report)
+    assert found.severity is Severity.high
+    assert "</textarea>" in found.evidence[0].request
+    assert "closing <textarea> first" in xss_check(report).detail
+
+
+def test_redirect_body_is_not_reported(url: str) -> None:
+    check = assert_clean(scan(url, query("/redirect"))[0])
+    assert "redirect" in check.detail
+
+
+def test_page_that_ignores_input_is_clean(url: str) -> None:
+    check = assert_clean(scan(url, query("/same"))[0])
+    assert "not reflected" in check.detail
+
+
+def test_header_and_json_field_reflections_are_one_level_lower(url: str) -> None:
+    header = {"path": "/client", "headers": {"X-Client": "web"}, "inject": ["X-Client"]}
+    body = {"method": "POST", "path": "/render", "json": {"name": "bob"}, "inject": ["name"]}
+    report, _ = scan(url, header, body)
+    assert len(report.findings) == 2
+    for found in report.findings:
+        assert found.severity is Severity.medium
+        assert "one level lower" in found.detail
+
+
+def test_reflection_that_does_not_come_back_is_tentative(url: str) -> None:
+    found = only_finding(scan(url, query("/once"))[0])
+    assert found.confidence is Confidence.tentative
+    assert "did not come back" in found.detail
+
+
+def test_rate_limited_confirmation_leaves_a_tentative_finding(url: str) -> None:
+    report, _ = scan(url, query("/then-busy"))
+    assert only_finding(report).confidence is Confidence.tentative
+    check = xss_check(report)
+    assert check.status is CheckStatus.failed
+    assert "HTTP 429 twice" in check.detail
+
+
+def test_safe_point_costs_one_request_after_the_baselines(url: str) -> None:
+    _, engine = scan(url, query("/escaped"))
+    sent = [e for e in engine.exchanges() if e.probe == "injection"]
+    assert len(sent) == 4
+    assert sum("xss" in e.purpose for e in sent) == 1
