@@ -34,7 +34,7 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["status"] == "complete"
     probes = {f["probe"] for f in report["findings"]}
-    assert {"headers", "errors", "https", "rate_limit", "jwt", "access"} <= probes
+    assert {"headers", "errors", "https", "rate_limit", "jwt", "injection", "access"} <= probes
     rules = {f["rule"] for f in report["findings"]}
     assert "errors.stack-trace" in rules or "errors.sql-error" in rules
     # The cleartext twin and the unlimited login.
@@ -44,6 +44,14 @@ def test_demo_scan_finds_problems_of_every_built_probe(tmp_path: Path) -> None:
     # login telling unknown users apart.
     assert "jwt.weak-secret" in rules
     assert {"access.bola", "access.function-level", "access.user-enumeration"} <= rules
+    # SQL built from the product id, the name put in a page unescaped, the text rendered as a
+    # template; and nothing on search, whose query is a bound parameter echoed in JSON.
+    injected = {(f["rule"], f["endpoint"]) for f in report["findings"] if f["probe"] == "injection"}
+    assert injected == {
+        ("injection.sql-injection", "get-product"),
+        ("injection.reflected-xss", "hello"),
+        ("injection.template-injection", "preview"),
+    }
     # The burst is on the record, request by request, valid against the published schema.
     jsonschema.validate(report, published_schema())
     (burst,) = report["bursts"]

@@ -15,6 +15,7 @@ A 429, or a 502/503/504, is no answer to a payload: `send` waits (a 429's Retry-
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from probe.scenario.probe_configs import InjectionConfig
 
 #: Answers that say nothing about a payload: a rate limit or an overloaded server.
 NO_SIGNAL = frozenset({429, 502, 503, 504})
+_NUMBER = re.compile(r"-?[0-9]{1,18}")
 #: Seconds to wait before the one retry when the answer names no Retry-After.
 RETRY_PAUSE = 2.0
 
@@ -112,29 +114,36 @@ class Attack:
         return f"{self.marker}{secrets.token_hex(size)}"
 
     async def send(
-        self, value: Any, purpose: str, *, wire: bool = False, suffix: str = ""
+        self,
+        value: Any,
+        purpose: str,
+        *,
+        wire: bool = False,
+        suffix: str = "",
+        timed: bool = False,
     ) -> Exchange | None:
         """Send `value` at the point; None when it cannot travel there (see `with_value`).
 
         Retries once after a rate limit, an overload or a network error; raises `Unusable`
-        when the second answer is no better.
+        when the second answer is no better. With `timed`, a timeout is an answer (a delay
+        that did not end in time is a measurement) and is not sent again.
         """
         spec = with_value(self.ctx, self.endpoint, self.point, value, wire=wire, suffix=suffix)
-        return None if spec is None else await self._send_twice(spec, purpose)
+        return None if spec is None else await self._send_twice(spec, purpose, timed)
 
     async def send_plain(self, purpose: str) -> Exchange:
         """The endpoint's unmodified request (retried like `send`)."""
         return await self._send_twice(self.ctx.endpoint_request(self.endpoint), purpose)
 
-    async def _send_twice(self, spec: RequestSpec, purpose: str) -> Exchange:
+    async def _send_twice(self, spec: RequestSpec, purpose: str, timed: bool = False) -> Exchange:
         exchange = await self._send_spec(spec, purpose)
-        if usable(exchange):
+        if usable(exchange) or (timed and timed_out(exchange)):
             return exchange
         await anyio.sleep(retry_delay(exchange.response) or RETRY_PAUSE)
         again = await self._send_spec(spec, purpose + " (retry)")
-        if not usable(again):
-            raise Unusable(f"{purpose}: {no_answer(again)} twice, also after a pause")
-        return again
+        if usable(again) or (timed and timed_out(again)):
+            return again
+        raise Unusable(f"{purpose}: {no_answer(again)} twice, also after a pause")
 
     async def _send_spec(self, spec: RequestSpec, purpose: str) -> Exchange:
         return await self.ctx.send(
@@ -167,10 +176,14 @@ class Attack:
 
     def harmless_value(self) -> str:
         """A value of the original's kind (digits for a number) that is surely not in use."""
-        text = self.point.text
-        if text.lstrip("-").isdigit():
+        if _NUMBER.fullmatch(self.point.text):
             return str(7_000_000_000 + secrets.randbelow(999_999_999))
         return self.token()
+
+    @property
+    def wait_remaining(self) -> float:
+        """Seconds of requested delay the endpoint may still spend."""
+        return self.wait_left[0]
 
     def spend_wait(self, seconds: float) -> bool:
         """Take `seconds` from the endpoint's waiting allowance; False when it is spent."""
@@ -246,6 +259,11 @@ _UNSTABLE = (
 def usable(exchange: Exchange) -> bool:
     """An answer that says something about the payload: not a rate limit, an overload or none."""
     return exchange.response is not None and exchange.response.status not in NO_SIGNAL
+
+
+def timed_out(exchange: Exchange) -> bool:
+    """No answer came within the scan's timeout."""
+    return exchange.response is None and (exchange.error or "").startswith("timeout")
 
 
 def no_answer(exchange: Exchange) -> str:

@@ -29,9 +29,10 @@ RULES = (
         severity=Severity.high,
         cwe=89,
         description=(
-            "Quotes and brackets that break a query and raise a database error message "
-            "(PostgreSQL, MySQL/MariaDB, SQLite, SQL Server, Oracle) absent from the "
-            "baselines; true and false conditions, in string and numeric forms, where the true "
+            "Quotes, a bracket and a backslash that break a query and raise a database error "
+            "message (PostgreSQL, MySQL/MariaDB, SQLite, SQL Server, Oracle) absent from the "
+            "baselines and from the answer to the same value balanced (`''`, `()`); true and "
+            "false conditions, in string and numeric forms, where the true "
             "one gives the unmodified answer and the false one a different answer, each twice; "
             "with `time_based`, the engines' sleep functions, whose delay must follow two "
             "requested levels. Nothing that writes or deletes is ever sent."
@@ -71,7 +72,7 @@ RULES = (
             "Shell separators (`;`, `|`, `&&`, `$()`, backticks, a newline) followed by a shell "
             "arithmetic expression whose computed result must appear in the answer (and not "
             "in the baselines), or with `time_based` by `sleep N`, whose delay must follow two "
-            "requested levels. Only arithmetic and sleep are ever run."
+            "requested levels. Only `echo`, `expr`, shell arithmetic and `sleep` are ever run."
         ),
         remediation=(
             "Do not run a shell with input in its command line; call the program with an "

@@ -7,18 +7,14 @@ read its findings and checks per endpoint.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import pytest
 
 from probe.compare import Reference
-from probe.engine import Scan
-from probe.exchange import Exchange, ResponseRecord
-from probe.findings import CheckResult, CheckStatus, Finding
+from probe.exchange import ResponseRecord
+from probe.findings import CheckStatus
 from probe.probes.injection_nosql_judges import (
     Operator,
     new_operator_error,
@@ -26,9 +22,8 @@ from probe.probes.injection_nosql_judges import (
     operator_pairs,
     separation,
 )
-from probe.report import Report
 from tests.probes import apps_injection_nosql as apps
-from tests.scan import scenario
+from tests.probes.injection_scan import Scanned, scan_family
 from tests.servers import serve_asgi
 
 RULE = "injection.nosql-injection"
@@ -66,29 +61,10 @@ ENDPOINTS = [
 ENDPOINTS[-1]["inject"] = ["name"]
 
 
-@dataclass(frozen=True)
-class Scanned:
-    """The report of one scan of every route, its exchanges, and how long it took."""
-
-    report: Report
-    exchanges: list[Exchange]
-    seconds: float
-
-    def findings(self, endpoint: str) -> list[Finding]:
-        return [f for f in self.report.findings if f.endpoint == endpoint]
-
-    def checks(self, endpoint: str) -> list[CheckResult]:
-        return [c for c in self.report.checks if c.endpoint == endpoint and c.check == "nosql"]
-
-
 @pytest.fixture(scope="module")
 def scanned() -> Iterator[Scanned]:
     with serve_asgi(apps.app()) as base:
-        scn = scenario(base, ENDPOINTS, probes={"injection": {"families": ["nosql"]}})
-        engine = Scan(scn, probes=["injection"])
-        started = time.monotonic()
-        report = anyio.run(engine.run)
-        yield Scanned(report, list(engine.exchanges()), time.monotonic() - started)
+        yield scan_family(base, ENDPOINTS, "nosql")
 
 
 # -- weak routes ----------------------------------------------------------------------------------

@@ -6,19 +6,15 @@ tests read its findings and checks per endpoint.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probe.engine import Scan
-from probe.exchange import Exchange, ResponseRecord
-from probe.findings import CheckResult, CheckStatus, Finding
+from probe.exchange import ResponseRecord
+from probe.findings import CheckStatus
 from probe.probes.injection_template_judges import (
     HIGH,
     LOW,
@@ -29,9 +25,8 @@ from probe.probes.injection_template_judges import (
     operands,
     product_in,
 )
-from probe.report import Report
 from tests.probes import apps_injection_template as apps
-from tests.scan import scenario
+from tests.probes.injection_scan import Scanned, scan_family
 from tests.servers import serve_asgi
 
 RULE = "injection.template-injection"
@@ -60,32 +55,10 @@ ENDPOINTS = [
 ]
 
 
-@dataclass(frozen=True)
-class Scanned:
-    """The report of one scan of every route, its exchanges, and how long it took."""
-
-    report: Report
-    exchanges: list[Exchange]
-    seconds: float
-
-    def findings(self, endpoint: str) -> list[Finding]:
-        return [f for f in self.report.findings if f.endpoint == endpoint]
-
-    def check(self, endpoint: str) -> CheckResult:
-        (check,) = [
-            c for c in self.report.checks if c.endpoint == endpoint and c.check == "template"
-        ]
-        return check
-
-
 @pytest.fixture(scope="module")
 def scanned() -> Iterator[Scanned]:
     with serve_asgi(apps.app()) as base:
-        scn = scenario(base, ENDPOINTS, probes={"injection": {"families": ["template"]}})
-        engine = Scan(scn, probes=["injection"])
-        started = time.monotonic()
-        report = anyio.run(engine.run)
-        yield Scanned(report, list(engine.exchanges()), time.monotonic() - started)
+        yield scan_family(base, ENDPOINTS, "template")
 
 
 # -- weak routes ----------------------------------------------------------------------------------
