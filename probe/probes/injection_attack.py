@@ -227,7 +227,8 @@ class Attack:
             i: f"{names[i] if i < len(names) else 'also'}: {describe(e)}"
             for i, e in enumerate(exchanges)
         }
-        notes[0] += f"; payload {payload!r} in {self.point.label}"
+        shown = f"`{payload}`" if "`" not in payload else repr(payload)
+        notes[0] += f"; payload {shown} in {self.point.label}"
         excerpts: dict[int, str] = {}
         if excerpt is not None:
             excerpts[0] = excerpt

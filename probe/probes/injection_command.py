@@ -195,6 +195,7 @@ async def _report_output(attack: Attack, hit: Hit) -> None:
         payload=hit.payload,
         confidence=Confidence.certain if again is not None else Confidence.firm,
         more=[again.exchange] if again is not None else [],
+        roles=["confirmation in the other syntax"],
         excerpt=excerpt(answer, hit.index, len(str(hit.product))),
     )
     attack.check(FAMILY, CheckStatus.failed, detail)
@@ -278,6 +279,7 @@ def _report_delay(attack: Attack, form: Form, proof: DelayProof) -> None:
         payload=_sleeper(attack, form)(max(attack.config.delays)),
         confidence=Confidence.firm,
         more=more,
+        roles=proof.roles[1:],
     )
 
 

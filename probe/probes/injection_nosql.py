@@ -166,8 +166,8 @@ def _report_pair(attack: Attack, pair: Pair, sent: tuple[Exchange, ...]) -> None
         every,
         payload=shown_every,
         more=(none, attack.baseline.harmless, *sent[2:]),
+        roles=("match-nothing twin", "harmless value", "match-everything again", "twin again"),
         excerpt=differing_excerpt(every.response, none.response),
-        key=pair.label,
     )
     attack.check(FAMILY, CheckStatus.failed, f"{pair.label}: operators evaluated (twice)")
 

@@ -30,7 +30,7 @@ from probe.probes import injection_sql_judges as judges
 from probe.probes.injection_attack import Attack, Unusable
 from probe.probes.injection_rules import PROBE_ID, RULES
 from probe.probes.injection_sql_judges import Condition, ErrorPair, Sleeper
-from probe.probes.injection_timing import prove_delay
+from probe.probes.injection_timing import DelayProof, prove_delay
 from probe.probes.signatures import Match
 
 FAMILY = "sql"
@@ -132,6 +132,7 @@ def _report_error(
         payload=pair.breaking,
         confidence=Confidence.firm,
         more=(twin,),
+        roles=("balanced twin",),
         excerpt=match.excerpt,
     )
 
@@ -203,6 +204,7 @@ def _report_boolean(attack: Attack, condition: Condition, true: Exchange, false:
         payload=condition.true,
         confidence=Confidence.firm,
         more=(false,),
+        roles=("false condition",),
         excerpt=f"same as the baseline; the false condition's answer differs: {difference}",
     )
 
@@ -217,7 +219,7 @@ async def _time_based(attack: Attack) -> Step:
     for sleeper in judges.sleepers(attack.point.text, attack.token(2), _number()):
         proof = await prove_delay(attack, sleeper.payload, label=sleeper.label)
         if proof.verdict == "proven" and proof.exchanges:
-            _report_delay(attack, sleeper, proof.exchanges, proof.detail)
+            _report_delay(attack, sleeper, proof)
             return Step(True, f"{sleeper.label}: {proof.detail}")
         if proof.verdict == "tentative" or (proof.verdict == "none" and len(proof.exchanges) > 1):
             # Waited as asked but longer than allowed, or a slow screen the proof did not
@@ -230,17 +232,17 @@ async def _time_based(attack: Attack) -> Step:
     return Step(False, "; ".join([note, *doubts]))
 
 
-def _report_delay(
-    attack: Attack, sleeper: Sleeper, exchanges: tuple[Exchange, ...], detail: str
-) -> None:
+def _report_delay(attack: Attack, sleeper: Sleeper, proof: DelayProof) -> None:
     top = max(attack.config.delays)
+    exchanges = proof.exchanges
     attack.found(
         RULE,
-        f"{sleeper.label}: {detail}",
+        f"{sleeper.label}: {proof.detail}",
         exchanges[0],
         payload=sleeper.payload(top),
         confidence=Confidence.firm,
         more=exchanges[1:],
+        roles=proof.roles[1:],
         # The answer's body is the usual one; its time is what proves (see the notes).
         excerpt=_response(exchanges[0]).text(_QUOTE_CHARS),
     )

@@ -126,8 +126,8 @@ def _report(attack: Attack, hits: list[_Hit], more: tuple[Exchange, ...], notes:
         hit.exchange,
         payload=hit.payload,
         more=more,
+        roles=("second pair of operands", "bare `a*b` control"),
         excerpt=excerpt_around(answer_text(response), hit.form),
-        key=hit.syntax.label,
     )
     notes.append(f"{hit.sent.label} computed again with a second pair of operands")
     attack.check(FAMILY, CheckStatus.failed, "; ".join(notes))

@@ -65,11 +65,13 @@ class DelayProof:
         detail: Why, with the measured times; it does not repeat the form's label.
         exchanges: Every exchange sent, the highest-level attack first, then the other
             levels from high to low, then the zero-delay controls.
+        roles: What each exchange is ("5 s delay", "zero-delay control"), in that order.
     """
 
     verdict: Verdict
     detail: str
     exchanges: tuple[Exchange, ...] = ()
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,13 @@ class _Run:
     def exchanges(self) -> tuple[Exchange, ...]:
         ordered = [e for level in sorted(self.sent, reverse=True) for e in self.sent[level]]
         return (*ordered, *self.control_exchanges)
+
+    def roles(self) -> tuple[str, ...]:
+        """What each of `exchanges()` is, in the same order."""
+        levels = [f"{level} s delay" for level in sorted(self.sent, reverse=True)]
+        counts = [len(self.sent[level]) for level in sorted(self.sent, reverse=True)]
+        named = [name for name, count in zip(levels, counts, strict=True) for _ in range(count)]
+        return (*named, *["zero-delay control"] * len(self.control_exchanges))
 
 
 def needed_timeout(levels: Sequence[int]) -> float:
@@ -250,7 +259,7 @@ async def prove_delay(
     )
     await _prove(attack, payload, label, wire, run)
     judgement = judge_delay(run.samples, run.controls)
-    return DelayProof(judgement.verdict, judgement.detail, run.exchanges())
+    return DelayProof(judgement.verdict, judgement.detail, run.exchanges(), run.roles())
 
 
 def _refusal(attack: Attack, levels: tuple[int, ...]) -> str:

@@ -107,5 +107,6 @@ def _report(
         payload=item.value,
         confidence=Confidence.firm,
         more=controls,
+        roles=("control: a file that does not exist", "control: the bare file name"),
         excerpt=content.excerpt(),
     )

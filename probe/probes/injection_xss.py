@@ -128,5 +128,6 @@ def _report(attack: Attack, sent: _Sent, shown: Rendering, again: _Sent | None) 
         confidence=Confidence.firm if confirmed else Confidence.tentative,
         severity=severity,
         more=(again.exchange,) if again is not None else (),
+        roles=("second marker",),
         excerpt=excerpt(sent.response.text(), sent.seen.index),
     )
