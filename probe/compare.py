@@ -105,6 +105,8 @@ _DATETIME = re.compile(
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _RUN = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
 _SPACE = re.compile(r"\s+")
+_CAPITALS = re.compile(r"[A-Z]{2}")
+_LOWER = re.compile(r"[a-z]{2}")
 _ELEMENT = re.compile(r"(?<=>)|\n")
 _TAG = re.compile(r"<[^>]*>")
 _REFUSAL_WORDS = re.compile(
@@ -188,8 +190,15 @@ def _blank_run(match: re.Match[str]) -> str:
     # A base64 nonce may hold no digit, but mixes both cases with + / or =.
     base64ish = any(c.isupper() for c in run) and any(c.islower() for c in run)
     base64ish = base64ish and any(c in "+/=" for c in run)
+    # Random letters alone (a nonce that drew no digit) mix the cases about evenly, with
+    # capitals side by side; words, slugs and CamelCase names are mostly lower case.
+    letters = [c for c in run if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    scrambled = bool(letters) and 0.2 <= upper / len(letters) <= 0.8
+    scrambled = scrambled and _CAPITALS.search(run) is not None and _LOWER.search(run) is not None
     # A word or a slug made of letters only is content; a token mixes letters and digits.
-    return "<token>" if (has_digit and has_letter) or base64ish or len(run) >= 40 else run
+    token = (has_digit and has_letter) or base64ish or scrambled or len(run) >= 40
+    return "<token>" if token else run
 
 
 def blank_tokens(text: str) -> str:
@@ -313,9 +322,13 @@ class Reference:
                     allowance = max(allowance, j2 - j1)
         kept = tuple(e for i, e in enumerate(elements) if i not in changed)
         allowance += len(changed)
-        # Stable when at least half of the text (markup aside) held still.
+        # Stable when at least half of the text (markup aside) held still; an answer with no
+        # text at all (an empty 204, a form of bare markup) when every sample was identical.
         held = sum(_content(e) for e in kept)
-        stable = same_class and held * 2 >= sum(_content(e) for e in elements) and bool(held)
+        total = sum(_content(e) for e in elements)
+        stable = same_class and (
+            (held * 2 >= total and bool(held)) or (total == 0 and not changed and allowance == 0)
+        )
         return cls(
             first.status, None, frozenset(), kept, tuple(elements), allowance, len(elements),
             len(kept), bool(stable), 1 + len(more),

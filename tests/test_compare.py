@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from secrets import token_hex, token_urlsafe
+import random
 from typing import Any
 
 import pytest
 
 from probe.compare import (
     Reference,
+    blank_tokens,
     differing_excerpt,
     flatten,
     holds_data,
@@ -60,12 +62,27 @@ def html(body: str) -> ResponseRecord:
     return answer(body.encode(), content_type="text/html")
 
 
-def test_text_with_a_fresh_csrf_token_or_nonce_matches() -> None:
+def _tokens(seed: int) -> tuple[str, str]:
+    """A CSP nonce (URL-safe base64 of 16 bytes) and a hex CSRF token, drawn from `seed`."""
+    draw = random.Random(seed)
+    nonce = base64.urlsafe_b64encode(draw.randbytes(16)).decode().rstrip("=")
+    return nonce, draw.randbytes(16).hex()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_text_with_a_fresh_csrf_token_or_nonce_matches(seed: int) -> None:
     page = '<script nonce="{}"></script><form><input name="csrf" value="{}"></form><p>Alice</p>'
-    ref = Reference.learn(html(page.format(token_urlsafe(16), token_hex(16))))
-    assert ref.matches(html(page.format(token_urlsafe(16), token_hex(16))))
-    assert not ref.matches(html(page.format(token_urlsafe(16), token_hex(16)).replace("Al", "B")))
+    ref = Reference.learn(html(page.format(*_tokens(seed))))
+    assert ref.matches(html(page.format(*_tokens(seed + 1000))))
+    assert not ref.matches(html(page.format(*_tokens(seed + 2000)).replace("Alice", "Bob")))
     assert not ref.matches(html("<p>please log in</p>"))
+
+
+def test_a_nonce_of_letters_alone_is_blanked_and_camel_case_names_are_kept() -> None:
+    assert blank_tokens("SvbuHHRLpOpgaKVDjoKELg") == "<token>"
+    assert blank_tokens("YQKvBkzRIUMMKChVAHXIAg") == "<token>"
+    for word in ("Content-Security-Policy", "getUserAccountSettingsById", "ApplicationSettings"):
+        assert blank_tokens(word) == word
 
 
 def test_a_base64_nonce_without_digits_is_blanked() -> None:
@@ -193,3 +210,15 @@ def test_same_answers_and_excerpt() -> None:
 
 def test_flatten_paths() -> None:
     assert flatten({"a": [{"b": 1}], "c": {}}) == {"a.0.b": 1, "c": {}}
+
+
+def test_identical_answers_without_text_are_stable_and_differing_ones_are_not() -> None:
+    empty = answer(b"", 204, "text/plain")
+    assert Reference.learn(empty, empty).stable
+    form = answer(b'<form><input name="q"></form>', 200, "text/html")
+    reference = Reference.learn(form, form)
+    assert reference.stable
+    assert reference.matches(form)
+    assert not reference.matches(answer(b'<form><input name="x"></form>', 200, "text/html"))
+    other = answer(b'<form><input name="q"><input name="z"></form>', 200, "text/html")
+    assert not Reference.learn(form, other).stable

@@ -60,12 +60,19 @@ class InjectionProbe(Probe):
         if config is None:
             return []
         lines: list[str] = []
-        for endpoint in _targets(scenario):
+        for endpoint in scenario.endpoints:
+            if not endpoint.inject:
+                continue
             where = ", ".join(p.label for p in points(endpoint))
-            lines.append(
-                f"{self.id}: {endpoint.label}: {', '.join(config.families)} payloads in {where}"
-                + (" (time-based too)" if config.time_based else "")
-            )
+            if endpoint.method == "DELETE":
+                lines.append(f"{self.id}: {endpoint.label}: skipped (never a DELETE endpoint)")
+            elif not where:
+                lines.append(f"{self.id}: {endpoint.label}: skipped (no parameter to inject)")
+            else:
+                lines.append(
+                    f"{self.id}: {endpoint.label}: {', '.join(config.families)} payloads in "
+                    f"{where}" + (" (time-based too)" if config.time_based else "")
+                )
         return lines or [f"{self.id}: no endpoint names parameters in `inject`"]
 
     async def run(self, ctx: ProbeContext) -> None:
@@ -98,23 +105,46 @@ class InjectionProbe(Probe):
         self, ctx: ProbeContext, config: InjectionConfig, endpoint: Endpoint
     ) -> None:
         wait_left = [float(config.max_wait)]
-        for point in points(endpoint):
+        found = points(endpoint)
+        if not found:
+            ctx.check(
+                PROBE_ID,
+                "points",
+                endpoint,
+                CheckStatus.skipped,
+                "`inject` names no parameter this endpoint's request carries (a raw `body`, "
+                "a JSON list or no parameters at all): nothing was sent",
+            )
+        stopped = ""
+        for point in found:
             attack = Attack(ctx, endpoint, point, config, ctx.marker, wait_left)
-            await _point(attack, config)
+            if stopped:
+                for family in config.families:
+                    attack.check(family, CheckStatus.error, f"not tested: {stopped}")
+                continue
+            stopped = await _point(attack, config)
 
 
-async def _point(attack: Attack, config: InjectionConfig) -> None:
+async def _point(attack: Attack, config: InjectionConfig) -> str:
+    """Run every family at one point; the reason to stop the endpoint, or ""."""
     try:
         await attack.learn_baseline()
     except Unusable as exc:
         for family in config.families:
             attack.check(family, CheckStatus.error, f"no baseline to compare with: {exc}")
-        return
-    for family in config.families:
+        return str(exc) if exc.lasting else ""
+    for index, family in enumerate(config.families):
         try:
             await FAMILIES[family](attack)
         except Unusable as exc:
             attack.check(family, CheckStatus.error, str(exc))
+            if exc.lasting:
+                # A rate limit that outlived the retry, or the engine's refusal: every later
+                # request of the endpoint would meet it too.
+                for rest in config.families[index + 1 :]:
+                    attack.check(rest, CheckStatus.error, f"not tested: {exc}")
+                return str(exc)
+    return ""
 
 
 def _config(scenario: Scenario) -> InjectionConfig | None:

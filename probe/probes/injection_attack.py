@@ -41,7 +41,17 @@ RETRY_PAUSE = 2.0
 
 
 class Unusable(Exception):
-    """A payload's answer stayed a rate limit, an overload or a network error after a retry."""
+    """A payload's answer stayed a rate limit, an overload or a network error after a retry,
+    or the engine refused to send it (scope, budget, a stopped target).
+
+    Attributes:
+        lasting: True when the rest of the endpoint would meet the same (a rate limit that
+            outlived the retry, a refusal by the engine): its other checks end at once.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 @dataclass(frozen=True)
@@ -139,11 +149,18 @@ class Attack:
         exchange = await self._send_spec(spec, purpose)
         if usable(exchange) or (timed and timed_out(exchange)):
             return exchange
+        if refused(exchange):
+            # The engine's refusal (budget, scope, a stopped target) does not change by waiting.
+            raise Unusable(f"{purpose}: {no_answer(exchange)}", lasting=True)
         await anyio.sleep(retry_delay(exchange.response) or RETRY_PAUSE)
         again = await self._send_spec(spec, purpose + " (retry)")
         if usable(again) or (timed and timed_out(again)):
             return again
-        raise Unusable(f"{purpose}: {no_answer(again)} twice, also after a pause")
+        limited = again.response is not None and again.response.status == 429
+        raise Unusable(
+            f"{purpose}: {no_answer(again)} twice, also after a pause",
+            lasting=limited or refused(again),
+        )
 
     async def _send_spec(self, spec: RequestSpec, purpose: str) -> Exchange:
         return await self.ctx.send(
@@ -267,10 +284,17 @@ def timed_out(exchange: Exchange) -> bool:
     return exchange.response is None and (exchange.error or "").startswith("timeout")
 
 
+def refused(exchange: Exchange) -> bool:
+    """The engine did not send it (scope, request budget, a target that kept failing)."""
+    return exchange.response is None and (exchange.error or "").startswith("refused")
+
+
 def no_answer(exchange: Exchange) -> str:
     """What made an exchange unusable, for a check's detail."""
     if exchange.response is None:
-        return exchange.error or "no answer"
+        error = exchange.error or "no answer"
+        # httpx's ReadError and the like often carry no text of their own.
+        return error.rstrip(": ") + " (connection closed)" if error.endswith(": ") else error
     return f"HTTP {exchange.response.status}"
 
 

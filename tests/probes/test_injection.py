@@ -10,12 +10,14 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from probe.engine import Scan
 from probe.evidence import curl_command
 from probe.exchange import Exchange
 from probe.findings import CheckStatus
@@ -264,3 +266,43 @@ def test_baselines_tell_stable_unstable_and_input_blind_answers() -> None:
     assert (blind.stable, blind.ignores_input) == (True, True)
     unstable = _baseline(Starlette(routes=[Route("/a", shuffled)]), endpoint)
     assert unstable.stable is False
+
+
+def test_a_lasting_rate_limit_ends_the_endpoint_instead_of_waiting_per_family() -> None:
+    seen: Seen = []
+    with serve_asgi(_recorder(seen, status=429)) as url:
+        endpoint = {"path": "/a", "query": {"id": "1", "q": "x"}, "inject": ["id", "q"]}
+        probes = {"injection": {"families": ["sql", "xss"]}}
+        report = run(scenario(url, [endpoint], probes=probes), probes=["injection"])
+    details = [c.detail for c in report.checks if c.probe == "injection"]
+    assert len(details) == 4
+    assert details[0].startswith("query parameter `id`: no baseline")
+    # The second point is not tried: its checks say why, and nothing was sent for it.
+    assert all("not tested: " in d for d in details[2:])
+    assert len([s for s in seen if s["target"].startswith(b"/a")]) == 3
+
+
+def test_a_spent_budget_is_not_retried(recorder: tuple[str, Seen]) -> None:
+    url, _ = recorder
+    endpoint = {"path": "/a", "query": {"id": "1"}, "inject": ["id"]}
+    probes = {"injection": {"families": ["sql", "xss"]}}
+    scn = scenario(url, [endpoint], probes=probes, settings={"max_requests": 4})
+    scan, report = _scan(scn)
+    checks = [c for c in report.checks if c.probe == "injection"]
+    assert {c.status for c in checks} == {CheckStatus.error}
+    assert "request budget" in checks[0].detail
+    assert not [e for e in scan.exchanges() if "(retry)" in e.purpose]
+
+
+def _scan(scn: Any) -> tuple[Scan, Any]:
+    scan = Scan(scn, probes=["injection"])
+    return scan, anyio.run(scan.run)
+
+
+def test_inject_all_without_parameters_says_nothing_was_sent(recorder: tuple[str, Seen]) -> None:
+    url, _ = recorder
+    endpoint = {"method": "POST", "path": "/a", "body": "raw text", "inject": "all"}
+    report = run(scenario(url, [endpoint]), probes=["injection"])
+    (check,) = [c for c in report.checks if c.probe == "injection"]
+    assert check.status is CheckStatus.skipped
+    assert "names no parameter" in check.detail
