@@ -102,13 +102,18 @@ RULES = (
         severity=Severity.high,
         cwe=79,
         description=(
-            "A unique marker with quotes, a comment end and a tag named after it (no script), "
-            "reflected so that an HTML parser meets it as a tag: high in a `text/html`, XHTML "
-            "or SVG answer (JSON served as text/html too), medium with no content type when "
-            "browsers would sniff the body as HTML, info in other types without `nosniff`. "
-            "Never reported in JSON or `text/plain`, with `nosniff`, in redirects or "
-            "attachments. Encoded, escaped, commented-out or text-element reflections pass; a "
-            "header or JSON field is one level lower. Confirmed with a second marker."
+            "A unique marker with quotes, a comment end and a tag named after it (no script; "
+            "the tag alone when a filter refuses the quotes), reflected so that an HTML parser "
+            "meets it as a tag: high in a `text/html`, XHTML or SVG answer (JSON served as "
+            "text/html too), medium with no (or an unparsable) content type when browsers "
+            "would sniff the body as HTML, info in XML without `nosniff` or in an untyped body "
+            "that does not start like HTML. Never reported in types no current browser renders "
+            "as HTML (JSON, `text/plain`, CSV, octet-stream, images, PDF, ...), with "
+            "`nosniff`, in redirects or attachments. Encoded, escaped, commented-out or "
+            "text-element reflections pass. One level lower when a link or a cross-site form "
+            "cannot send it (a header, a JSON field, a method other than GET or POST), and one "
+            "level lower under a CSP `sandbox` without `allow-scripts`. Confirmed with a "
+            "second marker."
         ),
         remediation=(
             "Encode output for its context (HTML-escape in pages, JSON served as "
@@ -122,12 +127,15 @@ RULES = (
         severity=Severity.high,
         cwe=22,
         description=(
-            "Relative (`../`), absolute, encoded (`..%2f`, `%2e%2e%2f`), double-encoded "
+            "Relative (`../`), absolute, after the original value's folder "
+            "(`reports/../../etc/passwd`), encoded (`..%2f`, `%2e%2e%2f`), double-encoded "
             "(`%252e%252e%252f`), filter-bypass (`....//`) and Windows (`..\\`, `c:\\`) paths "
-            "to /etc/passwd and win.ini, sent raw: counted only when the answer holds the "
-            "file's structure (at least three passwd lines with root's, or three win.ini "
-            "section headers) that no baseline holds, and neither the same path to a missing "
-            "file nor the bare file name returns it; a keyword is never enough."
+            "to /etc/passwd and win.ini, sent raw: counted only when the answer (as sent, its "
+            "JSON strings, base64 JSON strings decoded, HTML text) holds the file's structure "
+            "(at least three passwd lines with root's, or three win.ini section headers) that "
+            "no baseline holds, and neither the same path to a missing file, nor the bare file "
+            "name, nor the same file without climbing (`etc/passwd`: a folder holding its own "
+            "copy) returns it; a keyword is never enough."
         ),
         remediation=(
             "Map input to files through an allow-list or an id; otherwise resolve the path and "

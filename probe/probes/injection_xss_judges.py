@@ -2,25 +2,32 @@
 run it there.
 
 The payload is a fresh token followed by quotes, a comment end and a tag named after the token:
-`prb1a2b3c4d5e6f7a8b'"--><prb1a2b3c4d5e6f7a8b x=1>`. The tag proves nothing by being echoed;
-it counts when the body, read the way a browser's HTML parser reads it, holds it as a start
-tag: with its `<` and `>` intact, outside comments, outside attribute values, and outside the
-elements whose content is text (`<textarea>`, `<title>`, `<script>`, `<style>`, ...). An
-encoded (`&lt;`, `\\u003c`) or escaped reflection is no tag at all.
+`prb1a2b3c4d5e6f7a8b'"--><prb1a2b3c4d5e6f7a8b x=1>` (or the token and its tag alone, for a
+filter that refuses quotes). The tag proves nothing by being echoed; it counts when the body,
+read the way a browser's HTML parser reads it, holds it as a start tag: with its `<` and `>`
+intact, outside comments, outside attribute values, and outside the elements whose content is
+text (`<textarea>`, `<title>`, `<script>`, `<style>`, ...). An encoded (`&lt;`, `\\u003c`) or
+escaped reflection is no tag at all. Markup the standard library's reader fails on (a
+malformed `<![ ... ]>` section) is read as a browser reads it, a comment up to the next `>`;
+a page still unreadable is no proof, and the tag is not counted.
 
 Whether the tag runs depends on how the browser treats the answer (`rendering`):
 
 - `text/html`, XHTML or SVG (whatever the body looks like, JSON included): rendered as a
   document that runs scripts, high.
-- No content type and no `nosniff`: browsers sniff the body; when it starts like HTML (or the
-  reflection itself starts it, so the attacker picks the start) it is rendered, medium.
-  Otherwise only old browsers that look further render it, info.
-- JSON (`application/json`, `+json`) and `text/plain`: current browsers show them as data
-  whether or not `nosniff` is sent, no finding (the headers probe reports a missing nosniff).
-- Any other type (XML, say) without `nosniff`: only old browsers that sniffed past the
-  declared type render it, info.
+- No content type (or one that does not parse) and no `nosniff`: browsers sniff the body; when
+  it starts like HTML (or the reflection itself starts it, so the attacker picks the start) it
+  is rendered, medium. Otherwise only old browsers that look further render it, info.
+- XML (`application/xml`, `text/xml`, `+xml`) without `nosniff`: rendered as XML, where only
+  an element in the XHTML namespace runs scripts, and old browsers sniffed it as HTML, info.
+- Any other type (JSON, `text/plain`, `text/csv`, `application/octet-stream`, images, PDF,
+  fonts, ...): no current browser renders it as HTML, with or without `nosniff`, no finding
+  (the headers probe reports a missing nosniff).
 - `nosniff` with a type that is not HTML, or no type; a redirect; an attachment: no browser
   renders it as HTML, no finding.
+
+A `Content-Security-Policy: sandbox` without `allow-scripts` (`sandboxed`) keeps scripts from
+running in the answer: the family reports such a reflection one level lower.
 """
 
 from __future__ import annotations
@@ -54,8 +61,12 @@ _PARSE_CHARS = 512 * 1024
 _UNDEFINED_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
 # Documents a browser renders with scripts running.
 _DOCUMENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
-# Types current browsers never sniff into HTML, with or without nosniff.
+# Types current browsers show as data, never as HTML, with or without nosniff.
 _DATA_TYPES = frozenset({"application/json", "text/json", "text/plain"})
+# XML documents: rendered as XML, where an element in the XHTML namespace runs scripts.
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+# A media type as the MIME sniffing standard parses it; anything else counts as no type.
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
 # What a browser sniffs as HTML: these at the start of the body, after whitespace, followed by
 # a space or `>` (the MIME sniffing standard's HTML signatures).
 _HTML_SIGNATURE = re.compile(
@@ -64,12 +75,17 @@ _HTML_SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _ENCODED_OPEN = ("&lt;", "&#60;", "&#x3c;", "\\u003c", "%3c", "\\x3c")
+# Constructs the reader failed on that are read again as a browser does, per body at most.
+_REPAIRS = 20
+_BOGUS_COMMENT = "a malformed `<!...>` declaration, which browsers read as a comment"
 
 
-def payload(token: str, close: str = "") -> str:
-    """The marker payload: quotes, a comment end, `</close>` when given, and the token's tag."""
+def payload(token: str, close: str = "", *, quotes: bool = True) -> str:
+    """The marker payload: the token, quotes and a comment end (unless `quotes` is False),
+    `</close>` when given, and the token's tag."""
+    breakout = "'\"-->" if quotes else ""
     closing = f"</{close}>" if close else ""
-    return f"{token}'\"-->{closing}{tag(token)}"
+    return f"{token}{breakout}{closing}{tag(token)}"
 
 
 def tag(token: str) -> str:
@@ -90,6 +106,8 @@ class Reflection:
         container: The text-only element it sat in (`textarea`), which a payload may close.
         encoded: The tag came back with its `<` encoded (`&lt;`, `\\u003c`, `%3C`).
         index: Where the tag starts in the body text (-1 when it is not there raw).
+        unread: The tag is there raw, but the page holds markup the HTML reader cannot parse
+            before it, so where it landed is not known (never counted as live).
     """
 
     echoed: bool
@@ -99,11 +117,17 @@ class Reflection:
     container: str = ""
     encoded: bool = False
     index: int = -1
+    unread: bool = False
 
     def describe(self) -> str:
         """How the marker came back, in a few words."""
         if self.live:
             return "reflected unencoded as a tag"
+        if self.unread:
+            return (
+                "reflected unencoded, after markup the HTML reader cannot parse (where it "
+                "landed is not known: not counted)"
+            )
         if self.raw:
             return f"reflected unencoded but inside {self.inside}, where it is no tag"
         if self.encoded:
@@ -135,24 +159,27 @@ def reflection(text: str, token: str) -> Reflection:
     index = text.find(tag(token))
     if index < 0:
         return Reflection(echoed, raw=False, live=False, encoded=encoded)
-    reader = _TagReader(token)
-    try:
-        reader.feed(text)
-        reader.close()
-    # The standard library's parser is lenient, but a body it chokes on still carries the
-    # raw tag, which is what the rule asks for.
-    except Exception:
-        return Reflection(True, raw=True, live=True, encoded=encoded, index=index)
-    if reader.live_at is not None:
-        return Reflection(True, True, True, encoded=encoded, index=_offset(text, reader.live_at))
-    return Reflection(True, True, False, reader.inside or "text", reader.container, encoded, index)
+    for _ in range(_REPAIRS):
+        reader = _TagReader(token)
+        failed = reader.read(text)
+        if failed is None or reader.met:
+            return reader.verdict(text, index, encoded)
+        start = _construct_start(text, failed)
+        if start is None:
+            break
+        # A browser reads `<!` that opens no comment, doctype or (in SVG or MathML) CDATA as
+        # a comment up to the next `>`: blank it out, keeping every offset, and read again.
+        end = text.find(">", start + 2) + 1 or len(text)
+        if start <= index < end:
+            return Reflection(True, True, False, _BOGUS_COMMENT, encoded=encoded, index=index)
+        text = text[:start] + " " * (end - start) + text[end:]
+    return Reflection(True, True, False, encoded=encoded, index=index, unread=True)
 
 
 def rendering(response: ResponseRecord, starts_body: bool = False) -> Rendering:
     """How a browser treats the answer; `starts_body` when the reflection begins the body."""
     ctype = response.content_type
     nosniff = (response.header("x-content-type-options") or "").strip().lower() == "nosniff"
-    shown = ctype or "no content type"
     if 300 <= response.status < 400 and response.header("location"):
         return Rendering(None, f"a {response.status} redirect, whose body no browser shows")
     disposition = (response.header("content-disposition") or "").strip().lower()
@@ -162,22 +189,63 @@ def rendering(response: ResponseRecord, starts_body: bool = False) -> Rendering:
         return Rendering(Severity.high, f"a {ctype} answer")
     if ctype in _DATA_TYPES or ctype.endswith("+json"):
         return Rendering(None, f"{ctype}, which browsers show as data, never as HTML")
-    if ctype in _UNDEFINED_TYPES and not nosniff:
-        if starts_body or sniffs_as_html(response.body):
-            return Rendering(
-                Severity.medium, f"an answer with {shown}, whose body browsers sniff as HTML"
-            )
+    valid = _MEDIA_TYPE.fullmatch(ctype) is not None
+    undefined = ctype in _UNDEFINED_TYPES or not valid
+    shown = _shown_type(ctype, valid)
+    if nosniff and (undefined or is_xml(ctype)):
+        return Rendering(None, f"{shown} with nosniff, which no browser renders as HTML")
+    if undefined:
+        return _sniffed(response, shown, starts_body)
+    if is_xml(ctype):
         return Rendering(
             Severity.info,
-            f"an answer with {shown} that does not start like HTML (only old browsers that "
-            "sniff further render it)",
+            f"{ctype} without nosniff (an XML document, where only an element in the XHTML "
+            "namespace runs scripts; only old browsers sniffed it as HTML)",
         )
-    if nosniff:
-        return Rendering(None, f"{shown} with nosniff, which no browser renders as HTML")
+    return Rendering(None, f"{ctype}, which no current browser renders as HTML")
+
+
+def _shown_type(ctype: str, valid: bool) -> str:
+    """The answer's type in words ("no content type", "an invalid content type `html`")."""
+    if valid:
+        return ctype
+    return f"an invalid content type `{ctype}`" if ctype else "no content type"
+
+
+def _sniffed(response: ResponseRecord, shown: str, starts_body: bool) -> Rendering:
+    """An answer with no usable type and no nosniff: browsers judge it by its first bytes."""
+    if starts_body or sniffs_as_html(response.body):
+        return Rendering(
+            Severity.medium, f"an answer with {shown}, whose body browsers sniff as HTML"
+        )
     return Rendering(
         Severity.info,
-        f"{shown} without nosniff (only old browsers that sniffed past the type render it)",
+        f"an answer with {shown} that does not start like HTML (only old browsers that "
+        "sniff further render it)",
     )
+
+
+def is_xml(ctype: str) -> bool:
+    """An XML type by the MIME sniffing standard (XHTML and SVG are documents of their own)."""
+    return ctype in _XML_TYPES or ctype.endswith("+xml")
+
+
+def sandboxed(response: ResponseRecord) -> bool:
+    """True when a Content-Security-Policy sandboxes the answer without `allow-scripts`:
+    scripts cannot run in it, whatever the markup. Every policy applies, so one is enough;
+    report-only policies block nothing."""
+    for policy in response.headers_named("content-security-policy"):
+        for directive in policy.split(";"):
+            words = directive.lower().split()
+            if words[:1] == ["sandbox"] and "allow-scripts" not in words[1:]:
+                return True
+    return False
+
+
+def refused(status: int, baseline_status: int) -> bool:
+    """An error answer (4xx or 5xx) where the unmodified request gets a 2xx: the value was
+    turned away (a filter, a validator) before it could be reflected."""
+    return status >= 400 and 200 <= baseline_status < 300
 
 
 def sniffs_as_html(body: bytes) -> bool:
@@ -204,6 +272,13 @@ def excerpt(text: str, index: int, width: int = 120) -> str:
     return ("..." if start else "") + part + ("..." if end < len(text) else "")
 
 
+def _construct_start(text: str, failed: int) -> int | None:
+    """Where the `<!` construct the reader failed on starts (it stops at or just after its
+    start), or None when the failure was elsewhere."""
+    start = text.rfind("<", 0, failed + 1)
+    return start if start >= 0 and text.startswith("<!", start) else None
+
+
 def _offset(text: str, position: tuple[int, int]) -> int:
     line, column = position
     start = 0
@@ -223,6 +298,28 @@ class _TagReader(HTMLParser):
         self.live_at: tuple[int, int] | None = None
         self.inside = ""
         self.container = ""
+
+    @property
+    def met(self) -> bool:
+        """The token's tag was met (and judged) somewhere."""
+        return self.live_at is not None or bool(self.inside)
+
+    def read(self, text: str) -> int | None:
+        """Read the whole body; where reading failed (an offset in `text`), None when it did
+        not. What was met before a failure stays noted."""
+        try:
+            self.feed(text)
+            self.close()
+        # The standard library's reader raises (AssertionError) on some malformed markup.
+        except Exception:
+            return _offset(text, self.getpos())
+        return None
+
+    def verdict(self, text: str, index: int, encoded: bool) -> Reflection:
+        """How the tag (first raw at `index`) came back, from what the reader met."""
+        if self.live_at is not None:
+            return Reflection(True, True, True, encoded=encoded, index=_offset(text, self.live_at))
+        return Reflection(True, True, False, self.inside or "text", self.container, encoded, index)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """A start tag: the token's own (live unless in a text element), or a text element."""

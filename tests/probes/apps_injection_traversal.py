@@ -1,7 +1,8 @@
 """Apps for the traversal family's tests: file reads joined unsafely beside their safe twins.
 
 Every app reads from a fake root that the test builds in a temporary folder (`make_root`):
-`etc/passwd` with made-up accounts, `files/readme.txt`, and for the Windows-like app
+`etc/passwd` with made-up accounts, `files/readme.txt`, `files/reports/2024.txt`, a container
+image with its own `etc/passwd` under `images/42`, and for the Windows-like app
 `windows/win.ini`. The weak apps join the input onto `/files` and normalise it the way
 `os.path.join` + `normpath` would, but inside the fake root, like a chroot: `..` stops at the
 fake root and an absolute path lands in it, so no test ever reads the machine's own files.
@@ -14,6 +15,7 @@ unnormalised.
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 from pathlib import Path
@@ -43,6 +45,13 @@ WIN_INI = """\
 [Mail]
 MAPI=1
 """
+# The container image's own accounts, unlike the fake machine's.
+IMAGE_PASSWD = """\
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+app:x:1000:1000:app user:/home/app:/bin/sh
+"""
+IMAGE = "images/42"
 # A tutorial page quoting a passwd file, as documentation sites do.
 TUTORIAL = """\
 <html><body><h1>Reading /etc/passwd</h1><p>Each line is one account:</p>
@@ -56,8 +65,12 @@ alice:x:1001:1001:Alice,,,:/home/alice:/bin/zsh
 
 def make_root(folder: Path, *, windows: bool = False) -> Path:
     """Build a fake file system root in `folder`; Windows-like: win.ini, no /etc."""
-    (folder / "files").mkdir(parents=True)
+    (folder / "files" / "reports").mkdir(parents=True)
     (folder / "files" / "readme.txt").write_text("Hello from the files folder.\n")
+    (folder / "files" / "reports" / "2024.txt").write_text("Report 2024: all good.\n")
+    (folder / IMAGE / "etc").mkdir(parents=True)
+    (folder / IMAGE / "etc" / "hostname").write_text("build-box\n")
+    (folder / IMAGE / "etc" / "passwd").write_text(IMAGE_PASSWD)
     if windows:
         (folder / "windows").mkdir()
         (folder / "windows" / "win.ini").write_text(WIN_INI.replace("\n", "\r\n"))
@@ -71,6 +84,12 @@ def read_unsafely(root: Path, name: str) -> str | None:
     """The weak read: `/files` joined with the name and normalised, inside the fake root."""
     virtual = posixpath.normpath(posixpath.join("/files", name))
     return _inside(root, root / virtual.lstrip("/"))
+
+
+def read_in_image(root: Path, name: str) -> str | None:
+    """A file of the container image: `..` stops at the image's own root, as in a chroot."""
+    virtual = posixpath.normpath("/" + name)
+    return _inside(root / IMAGE, root / IMAGE / virtual.lstrip("/"))
 
 
 def read_safely(root: Path, name: str) -> str | None:
@@ -154,6 +173,7 @@ def starlette_app(root: Path) -> RawTargets:
         return PlainTextResponse(text) if text is not None else _missing(name)
 
     routes = [
+        *shaped_routes(root),
         Route("/open", open_json, methods=["POST"]),
         Route("/files/{name:path}", files),
         Route("/safe/files/{name:path}", safe_files),
@@ -164,6 +184,53 @@ def starlette_app(root: Path) -> RawTargets:
         *decoy_routes(),
     ]
     return RawTargets(Starlette(routes=routes))
+
+
+def shaped_routes(root: Path) -> list[Route]:
+    """Reads of special shapes: an image browser (its own `etc/passwd` is what it is for), a
+    prefix check, and contents sent base64-encoded in JSON; each beside its twin."""
+
+    def answer(text: str | None, name: str) -> Response:
+        return PlainTextResponse(text) if text is not None else _missing(name)
+
+    async def image(request: Request) -> Response:
+        name = request.query_params.get("path", "")
+        return answer(read_in_image(root, name), name)
+
+    async def image_absolute(request: Request) -> Response:
+        # Relative paths stay in the image; absolute ones are opened on the (fake) machine.
+        name = request.query_params.get("path", "")
+        reader = read_unsafely if name.startswith("/") else read_in_image
+        return answer(reader(root, name), name)
+
+    def reports(read: Any) -> Any:
+        async def page(request: Request) -> Response:
+            name = request.query_params.get("file", "")
+            if not name.startswith("reports/"):
+                return PlainTextResponse("only reports", status_code=403)
+            return answer(read(root, name), name)
+
+        return page
+
+    def blob(read: Any) -> Any:
+        async def page(request: Request) -> Response:
+            name = request.query_params.get("path", "")
+            text = read(root, name)
+            if text is None:
+                return JSONResponse({"error": "missing"}, status_code=404)
+            content = base64.encodebytes(text.encode()).decode()
+            return JSONResponse({"path": name, "encoding": "base64", "content": content})
+
+        return page
+
+    return [
+        Route("/image/files", image),
+        Route("/image/files-absolute", image_absolute),
+        Route("/reports", reports(read_unsafely)),
+        Route("/safe/reports", reports(read_safely)),
+        Route("/blob", blob(read_unsafely)),
+        Route("/safe/blob", blob(read_safely)),
+    ]
 
 
 def decoy_routes() -> list[Route]:

@@ -2,7 +2,9 @@
 
 Every route reflects its input somewhere; the weak ones leave it unencoded where a browser
 runs it, the twins encode it, or serve it where no browser renders HTML, or put it where a
-tag is no tag (an encoded attribute value, a filtered `<textarea>` or comment).
+tag is no tag (an encoded attribute value, a filtered `<textarea>` or comment). Some weak
+routes are weaker than they look and must be reported lower: a PUT endpoint, a page sandboxed
+without scripts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+#: Types the `/typed/...` routes answer with: none but XML and an invalid type are reported.
+TYPES = (
+    "text/csv",
+    "application/octet-stream",
+    "application/pdf",
+    "image/png",
+    "font/woff2",
+    "text/javascript",
+    "application/xml",
+    "application/rss+xml",
+    "html",
+)
 
 
 def _page(body: str) -> str:
@@ -126,6 +140,76 @@ async def client(request: Request) -> Response:
     return HTMLResponse(_page(f"<p>Client: {request.headers.get('x-client', '')}</p>"))
 
 
+# A legacy marked section that Python's HTML reader raises on (browsers read it as a comment).
+LEGACY = "<div class=legacy><![ CDATA[ imported from the old CMS ]]></div>"
+
+
+async def legacy_textarea(request: Request) -> Response:
+    """Twin: a filtered `<textarea>` (as `textarea_filtered`) on a page whose legacy section
+    makes the standard library's HTML reader fail after the reflection."""
+    value = _q(request).replace("</", "")
+    return HTMLResponse(_page(f"<textarea>{value}</textarea>{LEGACY}"))
+
+
+async def legacy_page(request: Request) -> Response:
+    """Weak: the query as it came, after the same legacy section."""
+    return HTMLResponse(_page(f"{LEGACY}<p>Results for {_q(request)}</p>"))
+
+
+async def settings(request: Request) -> Response:
+    """Weak, but reachable only by a script: a PUT endpoint that shows the query raw."""
+    return HTMLResponse(_page(f"<p>Language set to {request.query_params.get('lang', '')}</p>"))
+
+
+async def settings_escaped(request: Request) -> Response:
+    """Twin: the PUT endpoint with the query HTML-escaped."""
+    lang = html.escape(request.query_params.get("lang", ""))
+    return HTMLResponse(_page(f"<p>Language set to {lang}</p>"))
+
+
+async def sandboxed(request: Request) -> Response:
+    """Weak, but scripts cannot run: raw reflection under a CSP sandbox without
+    allow-scripts."""
+    csp = {"Content-Security-Policy": "default-src 'none'; sandbox allow-forms"}
+    return HTMLResponse(_page(f"<p>{_q(request)}</p>"), headers=csp)
+
+
+async def sandboxed_scripts(request: Request) -> Response:
+    """Weak: a CSP sandbox that allows scripts blocks nothing the tag needs."""
+    csp = {"Content-Security-Policy": "sandbox allow-scripts allow-same-origin"}
+    return HTMLResponse(_page(f"<p>{_q(request)}</p>"), headers=csp)
+
+
+def _refuses_quotes(value: str) -> Response | None:
+    """A naive filter: any quote gets a 400 page."""
+    if "'" in value or '"' in value:
+        return HTMLResponse(_page("<p>Invalid characters</p>"), status_code=400)
+    return None
+
+
+async def quotes_refused(request: Request) -> Response:
+    """Weak: quotes are refused with a 400, but `<` and `>` come back raw."""
+    return _refuses_quotes(_q(request)) or HTMLResponse(_page(f"<p>You searched {_q(request)}</p>"))
+
+
+async def quotes_refused_escaped(request: Request) -> Response:
+    """Twin: quotes refused, everything else HTML-escaped."""
+    shown = html.escape(_q(request))
+    return _refuses_quotes(_q(request)) or HTMLResponse(_page(f"<p>You searched {shown}</p>"))
+
+
+def typed(media_type: str, nosniff: bool = False) -> Route:
+    """A route answering `/typed/<type>` with the query raw in a body of that type."""
+
+    async def page(request: Request) -> Response:
+        headers = NOSNIFF if nosniff else None
+        body = f"name,query\nrow,{_q(request)}\n"
+        return Response(body, headers=headers, media_type=media_type)
+
+    suffix = "-nosniff" if nosniff else ""
+    return Route(f"/typed/{media_type.replace('/', '-')}{suffix}", page)
+
+
 def once() -> Route:
     """Weak once: the first query with a `<` is reflected as it came, later ones escaped (a
     reflection that does not come back the same way)."""
@@ -180,5 +264,15 @@ def app() -> Starlette:
         Route("/comments", comment, methods=["POST"]),
         Route("/render", render, methods=["POST"]),
         Route("/client", client),
+        Route("/legacy-textarea", legacy_textarea),
+        Route("/legacy", legacy_page),
+        Route("/settings", settings, methods=["PUT"]),
+        Route("/settings-escaped", settings_escaped, methods=["PUT"]),
+        Route("/sandboxed", sandboxed),
+        Route("/sandboxed-scripts", sandboxed_scripts),
+        Route("/quotes-refused", quotes_refused),
+        Route("/quotes-refused-escaped", quotes_refused_escaped),
+        *(typed(t) for t in TYPES),
+        typed("application/xml", nosniff=True),
     ]
     return Starlette(routes=routes)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,9 @@ from probe.exchange import ResponseRecord
 from probe.findings import CheckResult, CheckStatus, Confidence, Finding, Severity
 from probe.probes.injection_traversal_judges import (
     FileContent,
+    base64_texts,
     file_content,
+    original_folder,
     passwd_lines,
     payloads,
     winini_sections,
@@ -270,3 +273,109 @@ def test_safe_point_costs_eight_requests_after_the_baselines(url: str) -> None:
     _, engine = scan(url, query("/safe/read"))
     sent = [e for e in engine.exchanges() if e.probe == "injection"]
     assert len(sent) == 3 + 8
+
+
+# -- payloads after the original folder, and base64 contents -------------------------------------
+
+
+def test_original_folder_gets_one_more_payload_that_climbs_from_it() -> None:
+    extra = [p for p in payloads(original="reports/2024.txt") if p not in payloads()]
+    assert [p.value for p in extra] == ["reports/" + UP + "etc/passwd"]
+    assert extra[0].stays == ("reports/etc/passwd", "etc/passwd")
+    assert extra[0].control("prbx") == "reports/" + UP + "etc/prbx"
+    assert original_folder("/srv/data/a.txt") == "/srv/data"
+
+
+@pytest.mark.parametrize(
+    "original", ["readme.txt", "/readme.txt", "./a.txt", "https://x.test/a/b", "a/../b", ""]
+)
+def test_values_without_a_folder_worth_keeping_add_no_payload(original: str) -> None:
+    assert original_folder(original) == ""
+    assert len(payloads(original=original)) == len(payloads())
+
+
+def test_every_payload_names_the_same_file_without_climbing() -> None:
+    for item in payloads():
+        for stay in item.stays:
+            assert ".." not in stay
+            assert not stay.startswith(("/", "c:"))
+            assert item.value.endswith(stay)
+
+
+def test_base64_json_strings_are_read_as_the_text_they_encode() -> None:
+    content = base64.encodebytes(apps.PASSWD.encode()).decode()
+    body = json.dumps({"encoding": "base64", "content": content})
+    found = file_content("passwd", answer(body, "application/json"), [])
+    assert found is not None
+    assert len(found.lines) == 5
+
+
+def test_base64_of_binary_or_loose_base64_is_not_decoded() -> None:
+    binary = base64.b64encode(b"\xff\xfe\x00" + apps.PASSWD.encode()).decode()
+    loose = base64.b64encode(apps.PASSWD.encode()).decode().rstrip("=") + "!"
+    for value in (binary, loose):
+        assert list(base64_texts({"content": value})) == []
+    assert list(base64_texts({"short": base64.b64encode(b"root:x:0:0").decode()})) == []
+    assert list(base64_texts({"c": base64.b64encode(apps.PASSWD.encode()).decode()}))
+
+
+# -- real routes: a folder that holds its own etc/passwd, prefix checks, base64 -----------------
+
+
+def image(path: str) -> dict[str, Any]:
+    """A GET endpoint reading a container image's file by its path."""
+    return query(path, "path", "/etc/hostname")
+
+
+def test_image_browser_reading_its_own_passwd_is_clean(url: str) -> None:
+    report, engine = scan(url, image("/image/files"))
+    (check,) = assert_clean(report)
+    assert "the same file without climbing (`etc/passwd`) gets the same lines" in check.detail
+    assert check.detail.count("the file lies inside the folder the server reads from") == 1
+    controls = [e for e in engine.exchanges() if "without climbing" in e.purpose]
+    # Each sent once: `etc/passwd`, `/etc/etc/passwd` (after the original folder `/etc`) and
+    # `etc%2fpasswd`.
+    assert len(controls) == 3
+
+
+def test_absolute_path_leaving_the_image_is_found(url: str) -> None:
+    report, _ = scan(url, image("/image/files-absolute"))
+    found = only_finding(report)
+    assert "absolute `/etc/passwd`" in found.detail
+    assert "the same file without climbing (`etc/passwd`)" in found.detail
+    assert "`../` did not leave it" in traversal_checks(report)[0].detail
+    roles = [e.note.split(":")[0] for e in found.evidence if e.note]
+    assert roles == [
+        "attack",
+        "baseline",
+        "control",
+        "control",
+        "control",
+    ]
+    assert "the same file without climbing `etc/passwd`" in found.evidence[-1].note
+
+
+def test_prefix_check_is_passed_by_climbing_from_the_original_folder(
+    files_app: tuple[str, apps.RawTargets],
+) -> None:
+    url, app = files_app
+    report, _ = scan(url, query("/reports", "file", "reports/2024.txt"))
+    found = only_finding(report)
+    assert "after the original folder `reports/`" in found.detail
+    assert f"/reports?file=reports/{UP}etc/passwd" in app.seen
+    assert "/reports?file=reports/etc/passwd" in app.seen
+
+
+def test_prefix_check_with_a_resolved_path_is_clean(url: str) -> None:
+    (check,) = assert_clean(scan(url, query("/safe/reports", "file", "reports/2024.txt"))[0])
+    assert "after the original folder `reports/`: HTTP 404, no file contents" in check.detail
+
+
+def test_file_sent_base64_encoded_in_json_is_found(url: str) -> None:
+    found = only_finding(scan(url, query("/blob", "path"))[0])
+    assert "5 lines in passwd format" in found.detail
+    assert found.evidence[0].body_excerpt.startswith("root:x:0:0:")
+
+
+def test_base64_file_api_resolving_safely_is_clean(url: str) -> None:
+    assert_clean(scan(url, query("/safe/blob", "path"))[0])

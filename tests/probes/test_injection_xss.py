@@ -19,7 +19,9 @@ from probe.probes.injection_xss_judges import (
     lower,
     payload,
     reflection,
+    refused,
     rendering,
+    sandboxed,
     sniffs_as_html,
     starts_body,
 )
@@ -316,3 +318,168 @@ def test_safe_point_costs_one_request_after_the_baselines(url: str) -> None:
     sent = [e for e in engine.exchanges() if e.probe == "injection"]
     assert len(sent) == 4
     assert sum("xss" in e.purpose for e in sent) == 1
+
+
+# -- pages the standard library's HTML reader fails on ------------------------------------------
+
+LEGACY = "<div><![ CDATA[ imported from the old CMS ]]></div>"
+
+
+def test_reader_failure_after_a_textarea_reflection_keeps_it_text() -> None:
+    seen = reflection(f"<textarea>{payload(TOKEN)}</textarea>{LEGACY}", TOKEN)
+    assert seen.raw
+    assert not seen.live
+    assert seen.container == "textarea"
+
+
+def test_reader_failure_before_the_reflection_is_read_as_a_browser_does() -> None:
+    assert reflection(f"{LEGACY}<p>{payload(TOKEN)}</p>", TOKEN).live
+    assert not reflection(f"{LEGACY}<textarea>{payload(TOKEN)}</textarea>", TOKEN).live
+    # A browser ends `<![ ...` at the first `>`: the tag after it is live, one inside is not.
+    assert reflection(f"<![ x <b>{payload(TOKEN)}", TOKEN).live
+    inside = reflection(f"<![ x <{TOKEN} x=1> ]]>", TOKEN)
+    assert not inside.live
+    assert "comment" in inside.inside
+
+
+def test_page_the_reader_cannot_get_through_is_never_live() -> None:
+    seen = reflection("<![ x >" * 40 + f"<p>{payload(TOKEN)}</p>", TOKEN)
+    assert seen.raw
+    assert seen.unread
+    assert not seen.live
+    assert "not counted" in seen.describe()
+
+
+@given(junk=st.text(alphabet="<![]>-x \n", max_size=60))
+def test_reader_failures_never_make_a_text_element_reflection_live(junk: str) -> None:
+    body = f"<textarea>{payload(TOKEN).replace('</', '')}</textarea>{junk}"
+    assert not reflection(body, TOKEN).live
+
+
+# -- types, sandboxes, refusals ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ctype",
+    ["text/csv", "application/octet-stream", "application/pdf", "image/png", "font/woff2"],
+)
+def test_types_no_browser_renders_as_html_are_not_reported(ctype: str) -> None:
+    shown = rendering(answer("<p>x</p>", ctype))
+    assert shown.severity is None
+    assert "no current browser renders as HTML" in shown.how
+
+
+@pytest.mark.parametrize("ctype", ["application/xml", "text/xml", "application/atom+xml"])
+def test_xml_without_nosniff_stays_info(ctype: str) -> None:
+    assert rendering(answer("<a>x</a>", ctype)).severity is Severity.info
+    assert rendering(answer("<a>x</a>", ctype, X_Content_Type_Options="nosniff")).severity is None
+
+
+def test_invalid_content_type_is_sniffed_like_none() -> None:
+    shown = rendering(answer("<html><body>x", "html"))
+    assert shown.severity is Severity.medium
+    assert "invalid content type `html`" in shown.how
+    assert rendering(answer("x,y", "html")).severity is Severity.info
+
+
+@pytest.mark.parametrize(
+    ("policy", "blocked"),
+    [
+        ("sandbox", True),
+        ("default-src 'none'; sandbox allow-forms;", True),
+        ("SANDBOX allow-same-origin", True),
+        ("sandbox allow-scripts", False),
+        ("default-src 'self'", False),
+        ("script-src 'none'; ; sandbox-x", False),
+    ],
+)
+def test_csp_sandbox_without_allow_scripts_blocks_scripts(policy: str, blocked: bool) -> None:
+    record = answer("<p>x</p>", Content_Security_Policy=policy)
+    assert sandboxed(record) is blocked
+
+
+def test_report_only_sandbox_blocks_nothing() -> None:
+    record = answer("<p>x</p>", Content_Security_Policy_Report_Only="sandbox")
+    assert not sandboxed(record)
+
+
+def test_refusal_is_an_error_where_the_baseline_succeeds() -> None:
+    assert refused(400, 200)
+    assert refused(500, 204)
+    assert not refused(200, 200)
+    assert not refused(404, 404)
+
+
+def test_payload_without_quotes_keeps_only_the_tag() -> None:
+    assert payload(TOKEN, quotes=False) == f"{TOKEN}<{TOKEN} x=1>"
+    assert payload(TOKEN, "title", quotes=False) == f"{TOKEN}</title><{TOKEN} x=1>"
+
+
+# -- real routes: fixed false positives and the findings beside them ----------------------------
+
+
+def test_reader_failure_on_a_filtered_textarea_page_is_clean(url: str) -> None:
+    check = assert_clean(scan(url, query("/legacy-textarea"))[0])
+    assert "inside a <textarea>" in check.detail
+
+
+def test_raw_reflection_after_a_legacy_section_is_found(url: str) -> None:
+    found = only_finding(scan(url, query("/legacy"))[0])
+    assert found.severity is Severity.high
+    assert found.confidence is Confidence.firm
+
+
+def put(path: str) -> dict[str, Any]:
+    """A PUT endpoint with the query parameter `lang` as its injection point."""
+    return {"method": "PUT", "path": path, "query": {"lang": "en"}, "inject": ["lang"]}
+
+
+def test_put_endpoint_reflection_is_one_level_lower(url: str) -> None:
+    found = only_finding(scan(url, put("/settings"))[0])
+    assert found.severity is Severity.medium
+    assert "the endpoint takes PUT" in found.detail
+    assert "one level lower" in found.detail
+
+
+def test_escaped_put_endpoint_is_clean(url: str) -> None:
+    assert_clean(scan(url, put("/settings-escaped"))[0])
+
+
+def test_sandbox_without_scripts_is_one_level_lower(url: str) -> None:
+    report, _ = scan(url, query("/sandboxed"), query("/sandboxed-scripts"))
+    found = {f.endpoint: f for f in report.findings}
+    assert found["GET /sandboxed"].severity is Severity.medium
+    assert "sandboxes it without `allow-scripts`" in found["GET /sandboxed"].detail
+    assert found["GET /sandboxed-scripts"].severity is Severity.high
+    assert "sandbox" not in found["GET /sandboxed-scripts"].detail
+
+
+def test_tag_alone_finds_a_reflection_behind_a_quote_filter(url: str) -> None:
+    report, _ = scan(url, query("/quotes-refused"))
+    found = only_finding(report)
+    assert found.severity is Severity.high
+    assert found.confidence is Confidence.firm
+    assert "'" not in found.evidence[0].request.split("\n")[0]
+    detail = xss_check(report).detail
+    assert "quotes: refused (HTTP 400" in detail
+    assert "the marker's tag alone: reflected unencoded as a tag" in detail
+
+
+def test_quote_filter_with_escaped_output_is_clean_and_says_refused(url: str) -> None:
+    check = assert_clean(scan(url, query("/quotes-refused-escaped"))[0])
+    assert "quotes: refused (HTTP 400" in check.detail
+    assert "not reflected" not in check.detail
+    assert "the marker's tag alone: reflected encoded" in check.detail
+
+
+def test_only_xml_and_untyped_bodies_are_reported_among_other_types(url: str) -> None:
+    typed = [query(f"/typed/{t.replace('/', '-')}") for t in apps.TYPES]
+    report, _ = scan(url, *typed, query("/typed/application-xml-nosniff"))
+    severities = {f.endpoint: f.severity for f in report.findings}
+    assert severities == {
+        "GET /typed/application-xml": Severity.info,
+        "GET /typed/application-rss+xml": Severity.info,
+        "GET /typed/html": Severity.info,
+    }
+    details = {c.endpoint: c.detail for c in report.checks if c.check == "xss"}
+    assert "text/csv, which no current browser renders as HTML" in details["GET /typed/text-csv"]
