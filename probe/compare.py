@@ -201,6 +201,16 @@ def _blank_run(match: re.Match[str]) -> str:
     return "<token>" if token else run
 
 
+def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    """How many leading elements two sequences share."""
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
 def blank_tokens(text: str) -> str:
     """The text with its token-like runs (CSRF tokens, CSP nonces, ids of letters and digits)
     blanked, words and slugs kept."""
@@ -315,10 +325,19 @@ class Reference:
         allowance = 0
         for sample in more:
             other = _elements(blank_text(sample.body))
-            matcher = difflib.SequenceMatcher(None, elements, other, autojunk=False)
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            # Only the part between the common start and end is diffed: difflib pairs every
+            # repeated element (table rows) with every other, quadratic on long pages.
+            head = _common_prefix(elements, other)
+            tail = _common_prefix(elements[head:][::-1], other[head:][::-1])
+            middle = difflib.SequenceMatcher(
+                None,
+                elements[head : len(elements) - tail],
+                other[head : len(other) - tail],
+                autojunk=False,
+            )
+            for tag, i1, i2, j1, j2 in middle.get_opcodes():
                 if tag != "equal":
-                    changed.update(range(i1, i2))
+                    changed.update(range(head + i1, head + i2))
                     allowance = max(allowance, j2 - j1)
         kept = tuple(e for i, e in enumerate(elements) if i not in changed)
         allowance += len(changed)
@@ -354,9 +373,10 @@ class Reference:
             return False  # nothing changed between the samples, or too much did
         # Every element that held still between the samples, in order; and no more new ones
         # than the samples themselves showed.
-        matcher = difflib.SequenceMatcher(None, self.elements, other, autojunk=False)
-        found = sum(block.size for block in matcher.get_matching_blocks())
-        return found == len(self.elements) and len(other) - found <= self.allowance
+        # (One pass: a subsequence test, where difflib would pair every repeated row.)
+        rest = iter(other)
+        kept_all = all(element in rest for element in self.elements)
+        return kept_all and len(other) - len(self.elements) <= self.allowance
 
     def overlap(self, response: ResponseRecord) -> Overlap | None:
         """How much of this JSON reference `response` repeats; None when either is not JSON."""

@@ -139,13 +139,15 @@ class Attack:
         that did not end in time is a measurement) and is not sent again.
         """
         spec = with_value(self.ctx, self.endpoint, self.point, value, wire=wire, suffix=suffix)
-        return None if spec is None else await self._send_twice(spec, purpose, timed)
+        return None if spec is None else await self.send_spec(spec, purpose, timed)
 
     async def send_plain(self, purpose: str) -> Exchange:
         """The endpoint's unmodified request (retried like `send`)."""
-        return await self._send_twice(self.ctx.endpoint_request(self.endpoint), purpose)
+        return await self.send_spec(self.ctx.endpoint_request(self.endpoint), purpose)
 
-    async def _send_twice(self, spec: RequestSpec, purpose: str, timed: bool = False) -> Exchange:
+    async def send_spec(self, spec: RequestSpec, purpose: str, timed: bool = False) -> Exchange:
+        """Send a request of the family's own making (named after the point), retried like
+        `send`; raises `Unusable`."""
         exchange = await self._send_spec(spec, purpose)
         if usable(exchange) or (timed and timed_out(exchange)):
             return exchange

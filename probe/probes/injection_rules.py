@@ -50,13 +50,16 @@ RULES = (
         cwe=943,
         description=(
             'Query operators in place of a value: `{"$ne": r}`/`{"$eq": r}`, '
-            '`{"$gt": ""}`/`{"$lt": ""}` and `$regex` objects in JSON fields, '
-            "`name[$ne]=` in query strings and forms. Counted when the match-everything "
-            "operator gets the unmodified answer (or data where a harmless random value gets "
-            "none) while its match-nothing twin gets the harmless value's answer, twice each, "
-            "or when the answer carries an operator error message (`unknown operator: $...`) "
-            "absent from the baselines; a reflected operator, a refused object or any other "
-            "difference is not enough."
+            '`{"$gt": ""}`/`{"$lt": ""}` and `$regex` objects in JSON fields, inside a JSON '
+            "object sent as a query or form value, and `name[$ne]=` bracket syntax. Counted "
+            "when the match-everything operator gets the unmodified answer (or data, or a "
+            "higher count, where a harmless random value gets none) while its match-nothing "
+            "twin gets the harmless value's answer, twice each, with echoes of the request left "
+            "out; or when a made-up operator gets the store's own `unknown operator` error that "
+            "the known operators did not get. A reflected operator, a refused object or a "
+            "validator refusing every operator is not enough. Low and tentative when the "
+            "request without the parameter shows everything the operator did (a documented "
+            "filter feature)."
         ),
         remediation=(
             "Validate that each value has the expected type (a string, not an object) before "

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.compare import excerpt_around
 from probe.exchange import Exchange, ResponseRecord
 from probe.findings import CheckStatus
 from probe.probes.injection_attack import Attack
@@ -31,6 +30,7 @@ from probe.probes.injection_template_judges import (
     evaluated,
     new_product,
     operands,
+    product_excerpt,
 )
 
 FAMILY = "template"
@@ -127,7 +127,7 @@ def _report(attack: Attack, hits: list[_Hit], more: tuple[Exchange, ...], notes:
         payload=hit.payload,
         more=more,
         roles=("second pair of operands", "bare `a*b` control"),
-        excerpt=excerpt_around(answer_text(response), hit.form),
+        excerpt=product_excerpt(response, hit.form),
     )
     notes.append(f"{hit.sent.label} computed again with a second pair of operands")
     attack.check(FAMILY, CheckStatus.failed, "; ".join(notes))

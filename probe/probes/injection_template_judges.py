@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from probe.compare import excerpt_around
 from probe.exchange import ResponseRecord
 
 #: Operands are drawn from this range: large enough that no page holds their product by chance.
@@ -79,7 +80,8 @@ def product_in(text: str, a: int, b: int) -> str | None:
     if str(product) in (f"{a}{b}", f"{b}{a}"):
         return None  # cannot happen with these operands; an echo must never count
     for form in _forms(product):
-        if _whole(form).search(text):
+        # A plain `in` first: the lookbehind pattern cannot skip ahead, and scans every place.
+        if form in text and _whole(form).search(text):
             return form
     return None
 
@@ -88,6 +90,18 @@ def answer_text(response: ResponseRecord) -> str:
     """The body and the header values, where a rendered product may show."""
     headers = "\n".join(value for _, value in response.headers)
     return response.text() + "\n" + headers
+
+
+def product_excerpt(response: ResponseRecord, form: str) -> str:
+    """Where the product shows, for a finding: around it in the body, or the header line that
+    holds it, named as a header (header values are not body text)."""
+    body = response.text()
+    if _whole(form).search(body):
+        return excerpt_around(body, form)
+    for name, value in response.headers:
+        if _whole(form).search(value):
+            return "header " + excerpt_around(f"{name}: {value}", form)
+    return excerpt_around(body, form)
 
 
 def new_product(

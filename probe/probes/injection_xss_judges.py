@@ -57,6 +57,8 @@ TEXT_ELEMENTS = frozenset(
 # The parser reads at most this much of a body: a reflection further down is rare and the
 # parser's time grows with the body.
 _PARSE_CHARS = 512 * 1024
+# Characters read after the last raw tag (the end of its element, for the text-element check).
+_TAIL_CHARS = 8192
 # Content types the MIME sniffing standard treats as no content type at all.
 _UNDEFINED_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
 # Documents a browser renders with scripts running.
@@ -152,7 +154,10 @@ class Rendering:
 
 def reflection(text: str, token: str) -> Reflection:
     """Judge where `token`'s tag landed in a body's text."""
-    text = text[:_PARSE_CHARS]
+    last = text.rfind(tag(token), 0, _PARSE_CHARS)
+    # Only what comes before the last raw tag decides where it landed: the rest is not read
+    # (a hostile answer padded with unclosed markup would cost the parser quadratic time).
+    text = text[: last + len(tag(token)) + _TAIL_CHARS] if last >= 0 else text[:_PARSE_CHARS]
     lowered = text.lower()
     echoed = token in lowered
     encoded = any(f"{mark}{token}" in lowered for mark in _ENCODED_OPEN)
@@ -308,8 +313,9 @@ class _TagReader(HTMLParser):
         """Read the whole body; where reading failed (an offset in `text`), None when it did
         not. What was met before a failure stays noted."""
         try:
+            # No close(): it would re-scan the rest once per unclosed construct; a tag inside
+            # a construct still open at the end is not met, so it is never taken for live.
             self.feed(text)
-            self.close()
         # The standard library's reader raises (AssertionError) on some malformed markup.
         except Exception:
             return _offset(text, self.getpos())

@@ -2,9 +2,10 @@
 as data, beside answers that only look like evaluation.
 
 Weak routes build a Jinja2 template from the input (a query parameter, a JSON field, a
-header), and one mimics a single-brace engine. Twins pass the input as data to a fixed
-template, reflect it verbatim, strip the template syntax and show the operands, compute any
-bare `a*b` (a calculator, not a template), or give the same page for every input.
+header, a template rendered into a response header), and one mimics a single-brace engine.
+Twins pass the input as data to a fixed template, reflect it verbatim (in the body or a
+header), strip the template syntax and show the operands, compute any bare `a*b` (a
+calculator, not a template), or give the same page for every input.
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ async def greet(request: Request) -> Response:
 async def banner(request: Request) -> Response:
     """Weak: a header becomes the template."""
     return _render("<p>Client " + request.headers.get("x-client", "") + "</p>")
+
+
+async def tagline(request: Request) -> Response:
+    """Weak: the name is rendered as a template into a response header; the body is fixed."""
+    try:
+        line = Environment().from_string("Hi " + request.query_params.get("name", "")).render()
+    except TemplateError:
+        line = "Hi"
+    return PlainTextResponse("ok", headers={"X-Tagline": line, "X-Request-Id": "42"})
+
+
+async def tagline_safe(request: Request) -> Response:
+    """Twin: the name copied into a response header verbatim."""
+    line = "Hi " + request.query_params.get("name", "")
+    return PlainTextResponse("ok", headers={"X-Tagline": line, "X-Request-Id": "42"})
 
 
 async def single(request: Request) -> Response:
@@ -90,6 +106,8 @@ def app() -> Starlette:
             Route("/greet", greet, methods=["POST"]),
             Route("/banner", banner),
             Route("/single", single),
+            Route("/tagline", tagline),
+            Route("/tagline-safe", tagline_safe),
             Route("/hello-safe", hello_safe),
             Route("/echo", echo),
             Route("/strip", strip),

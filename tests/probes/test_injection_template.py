@@ -23,6 +23,7 @@ from probe.probes.injection_template_judges import (
     evaluated,
     new_product,
     operands,
+    product_excerpt,
     product_in,
 )
 from tests.probes import apps_injection_template as apps
@@ -47,6 +48,8 @@ ENDPOINTS = [
     },
     {"name": "banner", "path": "/banner", "headers": {"X-Client": "web"}, "inject": ["X-Client"]},
     _query("single"),
+    _query("tagline"),
+    _query("tagline-safe"),
     _query("hello-safe"),
     _query("echo"),
     _query("strip"),
@@ -89,6 +92,23 @@ def test_finding_carries_the_product_excerpt_and_a_second_pair(scanned: Scanned)
     assert "--globoff" in finding.reproduce
 
 
+def test_body_excerpt_holds_no_header_values(scanned: Scanned) -> None:
+    excerpt = scanned.findings("hello")[0].evidence[0].body_excerpt or ""
+    assert "<p>Hello " in excerpt
+    for header_value in ("uvicorn", "text/html", "GMT"):
+        assert header_value not in excerpt
+
+
+def test_product_in_a_response_header_is_reported_and_shown_as_that_header(
+    scanned: Scanned,
+) -> None:
+    found = scanned.findings("tagline")
+    assert [f.rule for f in found] == [RULE]
+    excerpt = found[0].evidence[0].body_excerpt or ""
+    assert excerpt.lower().startswith("header x-tagline: hi ")
+    assert "42" not in excerpt
+
+
 def test_single_brace_engine_is_named_as_such(scanned: Scanned) -> None:
     found = scanned.findings("single")
     assert [f.rule for f in found] == [RULE]
@@ -99,7 +119,9 @@ def test_single_brace_engine_is_named_as_such(scanned: Scanned) -> None:
 # -- twins ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("endpoint", ["hello-safe", "echo", "strip", "calc", "same"])
+@pytest.mark.parametrize(
+    "endpoint", ["hello-safe", "tagline-safe", "echo", "strip", "calc", "same"]
+)
 def test_twin_is_clean(scanned: Scanned, endpoint: str) -> None:
     assert scanned.findings(endpoint) == []
     assert scanned.check(endpoint).status == CheckStatus.passed
@@ -160,6 +182,17 @@ def test_product_already_in_a_baseline_does_not_count() -> None:
 def test_product_in_a_header_counts() -> None:
     answer = ResponseRecord(200, "HTTP/1.1", (("X-Greeting", f"hi {P}"),), b"ok")
     assert new_product(answer, A, B, [page("ok")]) == str(P)
+
+
+def test_excerpt_shows_the_body_when_the_product_is_there() -> None:
+    answer = ResponseRecord(200, "HTTP/1.1", (("Server", "uvicorn"),), f"<p>Hi {P}</p>".encode())
+    assert product_excerpt(answer, str(P)) == f"<p>Hi {P}</p>"
+
+
+def test_excerpt_names_the_header_holding_the_product() -> None:
+    headers = (("Server", "uvicorn"), ("X-Greeting", f"hi {P}"))
+    answer = ResponseRecord(200, "HTTP/1.1", headers, b"ok")
+    assert product_excerpt(answer, str(P)) == f"header X-Greeting: hi {P}"
 
 
 def test_leftover_dollar_means_single_braces_evaluated() -> None:
