@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks burst
 	$(BIN)/python -m benchmarks jwt_secrets
+	$(BIN)/python -m benchmarks injection_judges
 
 golden: setup
 	PROBE_REGEN_GOLDEN=1 $(BIN)/pytest tests/reports -q

@@ -222,3 +222,14 @@ def test_identical_answers_without_text_are_stable_and_differing_ones_are_not() 
     assert not reference.matches(answer(b'<form><input name="x"></form>', 200, "text/html"))
     other = answer(b'<form><input name="q"><input name="z"></form>', 200, "text/html")
     assert not Reference.learn(form, other).stable
+
+
+def test_a_unix_time_in_a_footer_is_volatile_and_other_numbers_are_not() -> None:
+    page = "<ul><li>bob</li></ul><p>rendered at {}</p>"
+    reference = Reference.learn(
+        html(page.format("1796430836.34")), html(page.format("1796430899.01"))
+    )
+    assert reference.stable
+    assert reference.matches(html(page.format("1796431000.5")))
+    assert not reference.matches(html("<ul></ul><p>rendered at 1796431000.5</p>"))
+    assert blank_tokens("id 12345 and 4915123456789") == "id 12345 and 4915123456789"

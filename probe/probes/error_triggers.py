@@ -27,7 +27,8 @@ from probe.scenario.models import Endpoint
 
 ACCEPTS = (("json", "application/json"), ("html", "text/html"))
 LONG_VALUE_BYTES = 8192
-SPECIAL_CHARS = "'\"<>{}\x00"
+# No `>`: in a value that reaches a shell with its quotes stripped, it would create a file.
+SPECIAL_CHARS = "'\"<{}\x00"
 UNSUPPORTED_METHOD = "PRBX"
 NO_REPLAY_METHODS = frozenset({"DELETE"})
 #: Endpoints with this tag get no trigger that changes a field of their body.

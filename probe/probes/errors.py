@@ -10,7 +10,7 @@ one and not the other:
   values, JSON fields), when it sends any;
 - `long-value`: an 8 KiB value in the endpoint's first parameter (a query parameter, else a
   JSON field, a path parameter, a form field, else an added query parameter);
-- `special-chars`: `'"<>{}` and a NUL byte in that same parameter;
+- `special-chars`: `'"<{}` and a NUL byte in that same parameter;
 - `unsupported-method`: the invented method PRBX, never a real one.
 
 That is 8 to 12 requests per endpoint, none to DELETE endpoints: their baseline request is

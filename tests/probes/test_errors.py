@@ -591,7 +591,7 @@ def test_json_endpoint_gets_malformed_json_and_numbers_swapped_for_a_word() -> N
     }
     long_body = json.loads(plan["long-value"].content or b"")
     assert len(long_body["qty"]) == LONG_VALUE_BYTES
-    assert json.loads(plan["special-chars"].content or b"")["qty"].endswith("'\"<>{}\x00")
+    assert json.loads(plan["special-chars"].content or b"")["qty"].endswith("'\"<{}\x00")
     assert plan["unsupported-method"].method == UNSUPPORTED_METHOD
 
 
@@ -605,7 +605,7 @@ def test_query_parameter_is_where_long_values_go_first() -> None:
 
 def test_endpoint_without_parameters_gets_an_added_query_parameter() -> None:
     plan = {t.name: t for t in plan_triggers(_endpoint(), "prbmark")}
-    assert plan["special-chars"].query == {"prbmark": "prbmark'\"<>{}\x00"}
+    assert plan["special-chars"].query == {"prbmark": "prbmark'\"<{}\x00"}
 
 
 @pytest.mark.parametrize(
