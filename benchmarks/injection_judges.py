@@ -57,7 +57,7 @@ JSON = "application/json"
 PLAIN = "text/plain"
 TOKEN = "prb1a2b3c4d5e6f7a8b"
 MARK = payload(TOKEN)
-#: Template operands (the probe draws 5-6 digit ones) and their product as text.
+#: Template operands (the probe draws 5-digit (10000-46340) ones) and their product as text.
 A, B = 123_457, 654_323
 PRODUCT = str(A * B)
 # The xss judge parses the first 512 KiB of a body: a marker just inside that is the most work

@@ -88,8 +88,9 @@ RULES = (
         severity=Severity.high,
         cwe=1336,
         description=(
-            "Template expressions multiplying two large random numbers (`{{a*b}}`, `${a*b}`, "
-            "`<%= a*b %>`, `#{a*b}`): the product must appear in the answer, be absent from "
+            "Template expressions multiplying two random 5-digit numbers (`{{a*b}}`, "
+            "`${a*b}`, `<%= a*b %>`, `#{a*b}`; the product stays below 2^31, so 32-bit engines "
+            "print it true): the product must appear in the answer, be absent from "
             "the baselines, and not be the operands echoed with the syntax stripped. A second "
             "pair of operands must be multiplied too, and a server that also computes the "
             "bare `a*b` is not counted."
@@ -105,18 +106,20 @@ RULES = (
         severity=Severity.high,
         cwe=79,
         description=(
-            "A unique marker with quotes, a comment end and a tag named after it (no script; "
-            "the tag alone when a filter refuses the quotes), reflected so that an HTML parser "
-            "meets it as a tag: high in a `text/html`, XHTML or SVG answer (JSON served as "
-            "text/html too), medium with no (or an unparsable) content type when browsers "
-            "would sniff the body as HTML, info in XML without `nosniff` or in an untyped body "
-            "that does not start like HTML. Never reported in types no current browser renders "
-            "as HTML (JSON, `text/plain`, CSV, octet-stream, images, PDF, ...), with "
-            "`nosniff`, in redirects or attachments. Encoded, escaped, commented-out or "
-            "text-element reflections pass. One level lower when a link or a cross-site form "
-            "cannot send it (a header, a JSON field, a method other than GET or POST), and one "
-            "level lower under a CSP `sandbox` without `allow-scripts`. Confirmed with a "
-            "second marker."
+            "A unique marker with quotes, a comment end and a tag named after it that carries "
+            "an attribute named after it (no script; a short tag alone when a filter refuses "
+            "the quotes or the value comes back cut), reflected so that an HTML parser meets "
+            "it as a tag (any case) or meets the attribute on one of the page's own tags (an "
+            "attribute value left through a raw quote or space): high in a `text/html`, XHTML "
+            "or SVG answer (JSON served as text/html too), medium with no (or an unparsable) "
+            "content type when browsers would sniff the body as HTML, info in XML without "
+            "`nosniff` or in an untyped body that does not start like HTML. Never reported in "
+            "types no current browser renders as HTML (JSON, `text/plain`, CSV, octet-stream, "
+            "images, PDF, ...), with `nosniff`, in redirects or attachments. Encoded, escaped, "
+            "commented-out or text-element reflections pass. One level lower when a link or a "
+            "cross-site form cannot send it (a header, a JSON field, a method other than GET or "
+            "POST), and one level lower under a CSP `sandbox` without `allow-scripts`. "
+            "Confirmed with a second marker."
         ),
         remediation=(
             "Encode output for its context (HTML-escape in pages, JSON served as "
@@ -134,7 +137,8 @@ RULES = (
             "(`reports/../../etc/passwd`), encoded (`..%2f`, `%2e%2e%2f`), double-encoded "
             "(`%252e%252e%252f`), filter-bypass (`....//`) and Windows (`..\\`, `c:\\`) paths "
             "to /etc/passwd and win.ini, sent raw: counted only when the answer (as sent, its "
-            "JSON strings, base64 JSON strings decoded, HTML text) holds the file's structure "
+            "JSON strings and their HTML text, base64 JSON strings decoded, HTML text) holds "
+            "the file's structure "
             "(at least three passwd lines with root's, or three win.ini section headers) that "
             "no baseline holds, and neither the same path to a missing file, nor the bare file "
             "name, nor the same file without climbing (`etc/passwd`: a folder holding its own "

@@ -1,8 +1,9 @@
 """The template payload family: expressions of the common engines multiplying random operands.
 
 Each syntax (`{{a*b}}`, `${a*b}`, `<%= a*b %>`, `#{a*b}`) is sent once with its own fresh
-random operands (5-6 digits). A syntax counts when the answer holds the product as a whole
-number (plain or grouped by thousands) and no baseline does (`injection_template_judges`).
+random 5-digit operands (their product fits 32 bits). A syntax counts when the answer holds the
+product as a whole number (plain or grouped by thousands) and no baseline does
+(`injection_template_judges`).
 Before anything is reported:
 
 - a control sends the bare expression `a*b` without template syntax: a server that computes

@@ -1,9 +1,11 @@
 """Pure judges of the template family: expressions, operands, and where a product shows.
 
-Each expression multiplies two random 5-6 digit operands. Their product (9 to 12 digits)
-counts only as a whole number (no digit right before or after it), plain or with thousands
-separators (FreeMarker groups digits): an echo of the operands, with or without the syntax
-stripped (`123456*654321`, `123456654321`), never holds it.
+Each expression multiplies two random 5-digit operands (10000 to 46340). Their product (9 or 10
+digits) stays below 2^31, so engines that multiply in 32-bit integers (Spring SpEL, which
+Thymeleaf uses, and OGNL multiply two int literals as a Java `int`) print it true instead of
+wrapped. It counts only as a whole number (no digit right before or after it), plain or with
+thousands separators (FreeMarker groups digits): an echo of the operands, with or without the
+syntax stripped (`12345*43210`, `1234543210`), never holds it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 from probe.compare import excerpt_around
 from probe.exchange import ResponseRecord
 
-#: Operands are drawn from this range: large enough that no page holds their product by chance.
-LOW, HIGH = 10_000, 999_999
+#: Operands are drawn from this range: large enough that no page holds their product by chance,
+#: small enough that the product fits a signed 32-bit integer (46340 * 46340 < 2**31).
+LOW, HIGH = 10_000, 46_340
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,10 @@ class Syntax:
 SYNTAXES = (
     Syntax("{{a*b}}", "{{", "}}", "a `{{ }}` engine (Jinja2, Twig, Nunjucks, Tornado)"),
     Syntax(
-        "${a*b}", "${", "}", "a `${ }` engine (FreeMarker, Mako, Java EL, Groovy, JS templates)"
+        "${a*b}",
+        "${",
+        "}",
+        "a `${ }` engine (FreeMarker, Mako, Java EL, Spring EL, Groovy, JS templates)",
     ),
     Syntax("<%= a*b %>", "<%= ", " %>", "an ERB-style engine (ERB, EJS, ASP)"),
     Syntax("#{a*b}", "#{", "}", "a `#{ }` engine (Ruby interpolation, Pug, Slim, Java EL)"),
@@ -57,7 +63,7 @@ _LEFTOVERS = {"{{a*b}}": ("{", "}"), "${a*b}": ("$", ""), "#{a*b}": ("#", "")}
 
 
 def operands() -> tuple[int, int]:
-    """Two fresh random operands, 5 or 6 digits each."""
+    """Two fresh random 5-digit operands whose product fits a signed 32-bit integer."""
     span = HIGH - LOW + 1
     return LOW + secrets.randbelow(span), LOW + secrets.randbelow(span)
 

@@ -17,9 +17,10 @@ A file counts only in its own format, never by a keyword:
   `[extensions]`, `[mci extensions]`, `[files]`, `[Mail]`, ...).
 
 Lines that any baseline answer already holds do not count (a page that shows a sample passwd
-file on every answer proves nothing), and the body is read as sent, as its JSON strings, as
-the text that base64 JSON strings decode to (a file API that sends contents base64-encoded),
-and as HTML without tags (`signatures.text_views`).
+file on every answer proves nothing), and the body is read as sent, as its JSON strings (and
+their HTML without tags, for an API that sends a rendered preview), as the text that base64
+JSON strings decode to (a file API that sends contents base64-encoded), and as HTML without
+tags (`signatures.text_views`).
 """
 
 from __future__ import annotations
@@ -175,10 +176,16 @@ class FileContent:
 
 
 def texts(response: ResponseRecord) -> list[str]:
-    """A body as sent and as a reader sees it (JSON strings decoded, HTML tags dropped), and
-    the text its base64 JSON strings decode to."""
+    """A body as sent and as a reader sees it (JSON strings decoded, HTML tags dropped), the
+    JSON strings' HTML without its tags, and the text its base64 JSON strings decode to."""
     views = text_views(response.text(), response.content_type)
-    found = [views.raw] if views.plain == views.raw else [views.raw, views.plain]
+    found = [views.raw]
+    # An API sending a rendered preview (`{"html": "<pre>root:x:0:0:..."}`): the first line is
+    # glued to a tag until the tags are dropped. Read first, so a file's lines keep their order.
+    if views.is_json and "<" in views.plain:
+        found.append(text_views(views.plain, "text/html").plain)
+    if views.plain != views.raw:
+        found.append(views.plain)
     if views.is_json:
         decoded = "\n".join(base64_texts(views.data))
         if decoded:

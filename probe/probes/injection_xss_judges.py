@@ -1,15 +1,25 @@
 """Pure judges of the xss family: where a reflected marker landed, and whether a browser would
 run it there.
 
-The payload is a fresh token followed by quotes, a comment end and a tag named after the token:
-`prb1a2b3c4d5e6f7a8b'"--><prb1a2b3c4d5e6f7a8b x=1>` (or the token and its tag alone, for a
-filter that refuses quotes). The tag proves nothing by being echoed; it counts when the body,
+The payload is a fresh token followed by quotes, a comment end and a tag named after the token
+that carries an attribute named after it too: `prb1a2b3c4d5e6f7a8b'"--><prb1a2b3c4d5e6f7a8b
+prb1a2b3c4d5e6f7a8b=1>` (or a short token's tag alone, for a filter that refuses quotes or an
+answer that cuts the value). The tag proves nothing by being echoed; it counts when the body,
 read the way a browser's HTML parser reads it, holds it as a start tag: with its `<` and `>`
 intact, outside comments, outside attribute values, and outside the elements whose content is
 text (`<textarea>`, `<title>`, `<script>`, `<style>`, ...). An encoded (`&lt;`, `\\u003c`) or
-escaped reflection is no tag at all. Markup the standard library's reader fails on (a
-malformed `<![ ... ]>` section) is read as a browser reads it, a comment up to the next `>`;
-a page still unreadable is no proof, and the tag is not counted.
+escaped reflection is no tag at all. Tag names are matched without regard to ASCII case, as
+browsers read them (`<PRB...>` is the same tag).
+
+A reflection inside an attribute value whose own quote comes back raw (or an unquoted value,
+where a space comes back raw) ends the value early: the rest of the payload becomes attributes
+of the page's own element, and one of them is named after the token. An attribute named after
+the token on any start tag but the token's own counts like the tag ("attribute injected"): an
+attacker adds an event handler (`onfocus=...`) the same way.
+
+Markup the standard library's reader fails on (a malformed `<![ ... ]>` section) is read as a
+browser reads it, a comment up to the next `>`; a page still unreadable is no proof, and the
+tag is not counted.
 
 Whether the tag runs depends on how the browser treats the answer (`rendering`):
 
@@ -80,19 +90,34 @@ _ENCODED_OPEN = ("&lt;", "&#60;", "&#x3c;", "\\u003c", "%3c", "\\x3c")
 # Constructs the reader failed on that are read again as a browser does, per body at most.
 _REPAIRS = 20
 _BOGUS_COMMENT = "a malformed `<!...>` declaration, which browsers read as a comment"
+# ASCII capitals to small letters (str.lower also folds other scripts and may change lengths).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def payload(token: str, close: str = "", *, quotes: bool = True) -> str:
-    """The marker payload: the token, quotes and a comment end (unless `quotes` is False),
-    `</close>` when given, and the token's tag."""
-    breakout = "'\"-->" if quotes else ""
+    """The marker payload: the token, quotes and a comment end (unless `quotes` is False: then
+    only the tag, kept short for answers that cut the value), `</close>` when given, and the
+    token's tag."""
+    start = f"{token}'\"-->" if quotes else ""
     closing = f"</{close}>" if close else ""
-    return f"{token}{breakout}{closing}{tag(token)}"
+    return f"{start}{closing}{tag(token)}"
 
 
 def tag(token: str) -> str:
-    """The tag the payload carries, as it must come back to count."""
-    return f"<{token} x=1>"
+    """The tag the payload carries, as it must come back to count; its attribute, named after
+    the token too, shows when the payload broke out of an attribute value instead."""
+    return f"<{token} {attribute(token)}>"
+
+
+def attribute(token: str) -> str:
+    """The attribute the payload's tag carries (`prb...=1`)."""
+    return f"{token}=1"
+
+
+def fold(text: str) -> str:
+    """`text` with ASCII capitals lowered, every offset kept: tag and attribute names are
+    matched the way browsers match them."""
+    return text.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True)
@@ -103,13 +128,16 @@ class Reflection:
         echoed: The token appears in the body at all.
         raw: The tag appears with its `<` and `>` intact.
         live: An HTML parser meets the tag as a start tag, outside comments, attribute values
-            and text-only elements.
+            and text-only elements, or meets an attribute named after the token on another
+            tag (see `injected`).
         inside: When the tag is raw but not live, where it sat ("an HTML comment", ...).
         container: The text-only element it sat in (`textarea`), which a payload may close.
         encoded: The tag came back with its `<` encoded (`&lt;`, `\\u003c`, `%3C`).
         index: Where the tag starts in the body text (-1 when it is not there raw).
         unread: The tag is there raw, but the page holds markup the HTML reader cannot parse
             before it, so where it landed is not known (never counted as live).
+        injected: Live because the payload broke out of an attribute value: an attribute
+            named after the token sits on one of the page's own tags.
     """
 
     echoed: bool
@@ -120,9 +148,15 @@ class Reflection:
     encoded: bool = False
     index: int = -1
     unread: bool = False
+    injected: bool = False
 
     def describe(self) -> str:
         """How the marker came back, in a few words."""
+        if self.injected:
+            return (
+                "broke out of an attribute value: a tag of the page carries an attribute "
+                "named after the marker (attribute injected)"
+            )
         if self.live:
             return "reflected unencoded as a tag"
         if self.unread:
@@ -135,7 +169,7 @@ class Reflection:
         if self.encoded:
             return "reflected encoded (`&lt;`)"
         if self.echoed:
-            return "reflected without its tag (stripped or changed)"
+            return "reflected without its tag (stripped, changed or cut short)"
         return "not reflected"
 
 
@@ -153,22 +187,27 @@ class Rendering:
 
 
 def reflection(text: str, token: str) -> Reflection:
-    """Judge where `token`'s tag landed in a body's text."""
-    last = text.rfind(tag(token), 0, _PARSE_CHARS)
-    # Only what comes before the last raw tag decides where it landed: the rest is not read
-    # (a hostile answer padded with unclosed markup would cost the parser quadratic time).
-    text = text[: last + len(tag(token)) + _TAIL_CHARS] if last >= 0 else text[:_PARSE_CHARS]
+    """Judge where `token`'s tag (or its attribute, out of an attribute value) landed in a
+    body's text."""
+    folded = fold(text[:_PARSE_CHARS])
+    # The attribute is part of the tag: its last raw copy ends the part worth reading. The
+    # rest is not read (a hostile answer padded with unclosed markup would cost the parser
+    # quadratic time).
+    last = folded.rfind(attribute(token))
+    end = last + len(attribute(token)) + _TAIL_CHARS if last >= 0 else _PARSE_CHARS
+    text, folded = text[:end], folded[:end]
     lowered = text.lower()
     echoed = token in lowered
     encoded = any(f"{mark}{token}" in lowered for mark in _ENCODED_OPEN)
-    index = text.find(tag(token))
-    if index < 0:
-        return Reflection(echoed, raw=False, live=False, encoded=encoded)
+    absent = Reflection(echoed, raw=False, live=False, encoded=encoded)
+    index = folded.find(tag(token))
+    if last < 0:
+        return absent
     for _ in range(_REPAIRS):
         reader = _TagReader(token)
         failed = reader.read(text)
         if failed is None or reader.met:
-            return reader.verdict(text, index, encoded)
+            return reader.verdict(text, index, encoded) if index >= 0 or reader.live else absent
         start = _construct_start(text, failed)
         if start is None:
             break
@@ -178,6 +217,8 @@ def reflection(text: str, token: str) -> Reflection:
         if start <= index < end:
             return Reflection(True, True, False, _BOGUS_COMMENT, encoded=encoded, index=index)
         text = text[:start] + " " * (end - start) + text[end:]
+    if index < 0:
+        return absent
     return Reflection(True, True, False, encoded=encoded, index=index, unread=True)
 
 
@@ -259,9 +300,9 @@ def sniffs_as_html(body: bytes) -> bool:
 
 
 def starts_body(text: str, token: str) -> bool:
-    """True when only whitespace comes before the reflected token: whoever picks the value
-    picks how the body starts, and can make a browser sniff it as HTML."""
-    return text.lstrip().lower().startswith(token)
+    """True when only whitespace comes before the reflected token (or its tag): whoever picks
+    the value picks how the body starts, and can make a browser sniff it as HTML."""
+    return text.lstrip().lower().startswith((token, f"<{token}"))
 
 
 def lower(severity: Severity) -> Severity:
@@ -301,8 +342,14 @@ class _TagReader(HTMLParser):
         self.tag = tag(token)
         self.open: str | None = None
         self.live_at: tuple[int, int] | None = None
+        self.injected = False
         self.inside = ""
         self.container = ""
+
+    @property
+    def live(self) -> bool:
+        """The token's tag, or its attribute on another tag, was met where it counts."""
+        return self.live_at is not None
 
     @property
     def met(self) -> bool:
@@ -324,20 +371,30 @@ class _TagReader(HTMLParser):
     def verdict(self, text: str, index: int, encoded: bool) -> Reflection:
         """How the tag (first raw at `index`) came back, from what the reader met."""
         if self.live_at is not None:
-            return Reflection(True, True, True, encoded=encoded, index=_offset(text, self.live_at))
+            at = _offset(text, self.live_at)
+            return Reflection(
+                True, index >= 0, True, encoded=encoded, index=at, injected=self.injected
+            )
         return Reflection(True, True, False, self.inside or "text", self.container, encoded, index)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """A start tag: the token's own (live unless in a text element), or a text element."""
-        if any(value and self.tag in value for _, value in attrs):
+        """A start tag: the token's own (live unless in a text element), one of the page's
+        carrying the token's attribute (out of an attribute value), or a text element."""
+        if any(value and self.tag in fold(value) for _, value in attrs):
             self._sat_in("an attribute value")
-        if tag == self.token:
+        own = tag == self.token
+        # The reader lowers tag and attribute names, as browsers match them.
+        if own or any(name == self.token for name, _ in attrs):
             if self.open is None:
-                self.live_at = self.live_at or self.getpos()
+                self._live(injected=not own)
             else:
                 self._sat_in(f"a <{self.open}>", self.open)
         elif tag in TEXT_ELEMENTS and self.open is None:
             self.open = tag
+
+    def _live(self, *, injected: bool) -> None:
+        if self.live_at is None:
+            self.live_at, self.injected = self.getpos(), injected
 
     def handle_endtag(self, tag: str) -> None:
         """An end tag closes the text element it names (`plaintext` is never closed)."""
@@ -346,12 +403,12 @@ class _TagReader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         """Text: in a `<script>` or `<style>` the parser passes the tag on as text."""
-        if self.tag in data and self.open is not None:
+        if self.open is not None and self.tag in fold(data):
             self._sat_in(f"a <{self.open}>", self.open)
 
     def handle_comment(self, data: str) -> None:
         """A comment holding the tag."""
-        if self.tag in data:
+        if self.tag in fold(data):
             self._sat_in("an HTML comment")
 
     def _sat_in(self, where: str, container: str = "") -> None:

@@ -2,7 +2,8 @@
 as data, beside answers that only look like evaluation.
 
 Weak routes build a Jinja2 template from the input (a query parameter, a JSON field, a
-header, a template rendered into a response header), and one mimics a single-brace engine.
+header, a template rendered into a response header), one mimics a single-brace engine and
+one an engine multiplying in 32-bit integers.
 Twins pass the input as data to a fixed template, reflect it verbatim (in the body or a
 header), strip the template syntax and show the operands, compute any bare `a*b` (a
 calculator, not a template), or give the same page for every input.
@@ -10,6 +11,7 @@ calculator, not a template), or give the same page for every input.
 
 from __future__ import annotations
 
+import html
 import re
 
 from jinja2 import Environment, TemplateError
@@ -22,6 +24,7 @@ _ENV = Environment(autoescape=True)
 _FIXED = _ENV.from_string("<p>Hello {{ name }}!</p>")
 _PRODUCT = re.compile(r"(\d+)\s*\*\s*(\d+)")
 _BRACES = re.compile(r"\{(\d+)\*(\d+)\}")
+_DOLLAR = re.compile(r"\$\{(\d+)\*(\d+)\}")
 
 
 def _render(text: str) -> Response:
@@ -70,6 +73,24 @@ async def single(request: Request) -> Response:
     return PlainTextResponse(f"Hello {text}")
 
 
+def _int32(match: re.Match[str]) -> str:
+    # Java `int` arithmetic: the product wraps to signed 32 bits.
+    product = (int(match.group(1)) * int(match.group(2))) & 0xFFFFFFFF
+    return str(product - (1 << 32) if product >= 1 << 31 else product)
+
+
+async def spel(request: Request) -> Response:
+    """Weak: a toy 32-bit expression engine (as Spring SpEL multiplies two int literals),
+    evaluating `${a*b}` only."""
+    name = _DOLLAR.sub(_int32, request.query_params.get("name", ""))
+    return HTMLResponse(f"<p>Hello {html.escape(name)}</p>")
+
+
+async def spel_safe(request: Request) -> Response:
+    """Twin: the same page with the name shown as data, expression and all."""
+    return HTMLResponse(f"<p>Hello {html.escape(request.query_params.get('name', ''))}</p>")
+
+
 async def hello_safe(request: Request) -> Response:
     """Twin: the name is data passed to a fixed template."""
     return HTMLResponse(_FIXED.render(name=request.query_params.get("name", "")))
@@ -106,6 +127,8 @@ def app() -> Starlette:
             Route("/greet", greet, methods=["POST"]),
             Route("/banner", banner),
             Route("/single", single),
+            Route("/spel", spel),
+            Route("/spel-safe", spel_safe),
             Route("/tagline", tagline),
             Route("/tagline-safe", tagline_safe),
             Route("/hello-safe", hello_safe),

@@ -16,6 +16,7 @@ unnormalised.
 from __future__ import annotations
 
 import base64
+import html
 import posixpath
 import re
 from pathlib import Path
@@ -188,7 +189,8 @@ def starlette_app(root: Path) -> RawTargets:
 
 def shaped_routes(root: Path) -> list[Route]:
     """Reads of special shapes: an image browser (its own `etc/passwd` is what it is for), a
-    prefix check, and contents sent base64-encoded in JSON; each beside its twin."""
+    prefix check, contents sent base64-encoded in JSON, and a rendered HTML preview in JSON;
+    each beside its twin."""
 
     def answer(text: str | None, name: str) -> Response:
         return PlainTextResponse(text) if text is not None else _missing(name)
@@ -223,6 +225,16 @@ def shaped_routes(root: Path) -> list[Route]:
 
         return page
 
+    def preview(read: Any) -> Any:
+        async def page(request: Request) -> Response:
+            name = request.query_params.get("file", "")
+            text = read(root, name)
+            if text is None:
+                return JSONResponse({"error": "missing"}, status_code=404)
+            return JSONResponse({"html": f"<pre>{html.escape(text)}</pre>"})
+
+        return page
+
     return [
         Route("/image/files", image),
         Route("/image/files-absolute", image_absolute),
@@ -230,6 +242,8 @@ def shaped_routes(root: Path) -> list[Route]:
         Route("/safe/reports", reports(read_safely)),
         Route("/blob", blob(read_unsafely)),
         Route("/safe/blob", blob(read_safely)),
+        Route("/preview", preview(read_unsafely)),
+        Route("/safe/preview", preview(read_safely)),
     ]
 
 

@@ -1,10 +1,10 @@
 """A Starlette app for the xss family's tests: reflecting routes beside their hardened twins.
 
 Every route reflects its input somewhere; the weak ones leave it unencoded where a browser
-runs it, the twins encode it, or serve it where no browser renders HTML, or put it where a
-tag is no tag (an encoded attribute value, a filtered `<textarea>` or comment). Some weak
-routes are weaker than they look and must be reported lower: a PUT endpoint, a page sandboxed
-without scripts.
+runs it (or let it leave an attribute value), the twins encode it, or serve it where no browser
+renders HTML, or put it where a tag is no tag (an encoded attribute value, a filtered
+`<textarea>` or comment). Some weak routes are weaker than they look and must be reported
+lower: a PUT endpoint, a page sandboxed without scripts.
 """
 
 from __future__ import annotations
@@ -87,6 +87,51 @@ async def attribute(request: Request) -> Response:
     raw but cannot open a tag inside the attribute value."""
     value = _q(request).replace("&", "&amp;").replace('"', "&quot;")
     return HTMLResponse(_page(f'<form><input name="q" value="{value}"></form>'))
+
+
+def _input(value: str) -> HTMLResponse:
+    return HTMLResponse(_page(f"<form><input name=q value={value}></form>"))
+
+
+async def attribute_quotes_raw(request: Request) -> Response:
+    """Weak: a double-quoted attribute escaped without its quotes (`html.escape(quote=False)`):
+    a `"` ends the value and the rest becomes attributes, an event handler among them."""
+    return _input(f'"{html.escape(_q(request), quote=False)}"')
+
+
+async def attribute_unquoted(request: Request) -> Response:
+    """Weak: fully escaped but unquoted, so a space ends the value."""
+    return _input(html.escape(_q(request)))
+
+
+async def attribute_escaped(request: Request) -> Response:
+    """Twin: a double-quoted attribute fully escaped (quotes included)."""
+    return _input(f'"{html.escape(_q(request))}"')
+
+
+async def attribute_single_escaped(request: Request) -> Response:
+    """Twin: a single-quoted attribute fully escaped (`'` becomes `&#x27;`)."""
+    return _input(f"'{html.escape(_q(request))}'")
+
+
+async def shouted(request: Request) -> Response:
+    """Weak: the query upper-cased, raw (`<PRB...>` is still a tag to a browser)."""
+    return HTMLResponse(_page(f"<h1>{_q(request).upper()}!</h1>"))
+
+
+async def shouted_escaped(request: Request) -> Response:
+    """Twin: the query escaped, then upper-cased (`&LT;` still encodes `<`)."""
+    return HTMLResponse(_page(f"<h1>{html.escape(_q(request)).upper()}!</h1>"))
+
+
+async def cut(request: Request) -> Response:
+    """Weak: only the first 40 characters of the query, raw."""
+    return HTMLResponse(_page(f"<p>Hi {_q(request)[:40]}</p>"))
+
+
+async def cut_escaped(request: Request) -> Response:
+    """Twin: the query escaped, then cut to 40 characters."""
+    return HTMLResponse(_page(f"<p>Hi {html.escape(_q(request))[:40]}</p>"))
 
 
 async def textarea_filtered(request: Request) -> Response:
@@ -255,6 +300,14 @@ def app() -> Starlette:
         Route("/untyped-nosniff", untyped_nosniff),
         Route("/plain", plain_nosniff),
         Route("/attribute", attribute),
+        Route("/attribute-quotes-raw", attribute_quotes_raw),
+        Route("/attribute-unquoted", attribute_unquoted),
+        Route("/attribute-escaped", attribute_escaped),
+        Route("/attribute-single-escaped", attribute_single_escaped),
+        Route("/shouted", shouted),
+        Route("/shouted-escaped", shouted_escaped),
+        Route("/cut", cut),
+        Route("/cut-escaped", cut_escaped),
         Route("/textarea", textarea_filtered),
         Route("/textarea-open", textarea_open),
         Route("/comment", comment_filtered),

@@ -48,6 +48,8 @@ ENDPOINTS = [
     },
     {"name": "banner", "path": "/banner", "headers": {"X-Client": "web"}, "inject": ["X-Client"]},
     _query("single"),
+    _query("spel"),
+    _query("spel-safe"),
     _query("tagline"),
     _query("tagline-safe"),
     _query("hello-safe"),
@@ -116,11 +118,17 @@ def test_single_brace_engine_is_named_as_such(scanned: Scanned) -> None:
     assert "Jinja2" not in found[0].detail
 
 
+def test_engine_multiplying_in_32_bits_is_reported(scanned: Scanned) -> None:
+    found = scanned.findings("spel")
+    assert [f.rule for f in found] == [RULE]
+    assert "`${" in found[0].detail
+
+
 # -- twins ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["hello-safe", "tagline-safe", "echo", "strip", "calc", "same"]
+    "endpoint", ["hello-safe", "tagline-safe", "echo", "strip", "calc", "same", "spel-safe"]
 )
 def test_twin_is_clean(scanned: Scanned, endpoint: str) -> None:
     assert scanned.findings(endpoint) == []
@@ -204,7 +212,12 @@ def test_leftover_dollar_means_single_braces_evaluated() -> None:
     assert evaluated(jinja, f"Hello {P}", str(P)) is jinja
 
 
-def test_operands_are_fresh_and_five_or_six_digits() -> None:
+def test_operands_are_fresh_five_digit_numbers() -> None:
     drawn = {operands() for _ in range(20)}
     assert len(drawn) > 15
     assert all(LOW <= a <= HIGH and LOW <= b <= HIGH for a, b in drawn)
+
+
+def test_every_product_fits_a_signed_32_bit_integer_and_has_nine_digits() -> None:
+    assert HIGH * HIGH < 2**31
+    assert len(str(LOW * LOW)) == 9

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,13 @@ def test_passwd_in_a_json_string_and_in_html_is_found() -> None:
     assert file_content("passwd", answer(body, "application/json"), [])
     page = "<html><body><pre>" + apps.PASSWD + "</pre></body></html>"
     assert file_content("passwd", answer(page, "text/html"), [])
+
+
+def test_passwd_in_html_inside_a_json_string_is_found() -> None:
+    body = json.dumps({"html": "<pre>" + html.escape(apps.PASSWD) + "</pre>"})
+    found = file_content("passwd", answer(body, "application/json"), [])
+    assert isinstance(found, FileContent)
+    assert found.lines[0].startswith("root:x:0:0:")
 
 
 def test_passwd_lines_already_in_a_baseline_do_not_count() -> None:
@@ -379,3 +387,13 @@ def test_file_sent_base64_encoded_in_json_is_found(url: str) -> None:
 
 def test_base64_file_api_resolving_safely_is_clean(url: str) -> None:
     assert_clean(scan(url, query("/safe/blob", "path"))[0])
+
+
+def test_passwd_in_a_json_html_preview_is_found(url: str) -> None:
+    found = only_finding(scan(url, query("/preview", "file"))[0])
+    assert "5 lines in passwd format" in found.detail
+    assert found.evidence[0].body_excerpt.startswith("root:x:0:0:")
+
+
+def test_json_html_preview_resolving_safely_is_clean(url: str) -> None:
+    assert_clean(scan(url, query("/safe/preview", "file"))[0])

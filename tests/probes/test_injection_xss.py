@@ -24,6 +24,7 @@ from probe.probes.injection_xss_judges import (
     sandboxed,
     sniffs_as_html,
     starts_body,
+    tag,
 )
 from probe.report import Report
 from tests.probes import apps_injection_xss as apps
@@ -90,11 +91,11 @@ def test_tag_in_page_text_is_live() -> None:
     body = f"<html><body><p>Results for {payload(TOKEN)}</p></body></html>"
     seen = reflection(body, TOKEN)
     assert seen.live
-    assert body[seen.index :].startswith(f"<{TOKEN} x=1>")
+    assert body[seen.index :].startswith(tag(TOKEN))
 
 
 def test_tag_inside_a_comment_is_no_tag() -> None:
-    seen = reflection(f"<p>hi</p><!-- q=<{TOKEN} x=1> --><p>bye</p>", TOKEN)
+    seen = reflection(f"<p>hi</p><!-- q={tag(TOKEN)} --><p>bye</p>", TOKEN)
     assert seen.raw
     assert not seen.live
     assert seen.inside == "an HTML comment"
@@ -130,8 +131,8 @@ def test_encoded_stripped_and_absent_reflections_are_told_apart() -> None:
     encoded = reflection(f"<p>{html.escape(payload(TOKEN))}</p>", TOKEN)
     assert encoded.encoded
     assert not encoded.raw
-    assert reflection(f'{{"q": "\\u003c{TOKEN} x=1\\u003e"}}', TOKEN).encoded
-    stripped = reflection(f"<p>{TOKEN} x=1</p>", TOKEN)
+    assert reflection(f'{{"q": "\\u003c{TOKEN} {TOKEN}=1\\u003e"}}', TOKEN).encoded
+    stripped = reflection(f"<p>{TOKEN} {TOKEN}=1</p>", TOKEN)
     assert stripped.echoed
     assert not stripped.raw
     assert not reflection("<p>nothing</p>", TOKEN).echoed
@@ -206,7 +207,7 @@ def test_html_reflection_is_high_and_firm(url: str) -> None:
     assert found.severity is Severity.high
     assert found.confidence is Confidence.firm
     assert found.parameter == "q"
-    assert " x=1>" in found.evidence[0].body_excerpt
+    assert "=1>" in found.evidence[0].body_excerpt
     assert found.reproduce
     assert "/html?q=prb" in found.reproduce
     assert xss_check(report).status is CheckStatus.failed
@@ -337,7 +338,7 @@ def test_reader_failure_before_the_reflection_is_read_as_a_browser_does() -> Non
     assert not reflection(f"{LEGACY}<textarea>{payload(TOKEN)}</textarea>", TOKEN).live
     # A browser ends `<![ ...` at the first `>`: the tag after it is live, one inside is not.
     assert reflection(f"<![ x <b>{payload(TOKEN)}", TOKEN).live
-    inside = reflection(f"<![ x <{TOKEN} x=1> ]]>", TOKEN)
+    inside = reflection(f"<![ x {tag(TOKEN)} ]]>", TOKEN)
     assert not inside.live
     assert "comment" in inside.inside
 
@@ -411,8 +412,8 @@ def test_refusal_is_an_error_where_the_baseline_succeeds() -> None:
 
 
 def test_payload_without_quotes_keeps_only_the_tag() -> None:
-    assert payload(TOKEN, quotes=False) == f"{TOKEN}<{TOKEN} x=1>"
-    assert payload(TOKEN, "title", quotes=False) == f"{TOKEN}</title><{TOKEN} x=1>"
+    assert payload(TOKEN, quotes=False) == f"<{TOKEN} {TOKEN}=1>"
+    assert payload(TOKEN, "title", quotes=False) == f"</title><{TOKEN} {TOKEN}=1>"
 
 
 # -- real routes: fixed false positives and the findings beside them ----------------------------
@@ -483,3 +484,80 @@ def test_only_xml_and_untyped_bodies_are_reported_among_other_types(url: str) ->
     }
     details = {c.endpoint: c.detail for c in report.checks if c.check == "xss"}
     assert "text/csv, which no current browser renders as HTML" in details["GET /typed/text-csv"]
+
+
+# -- attribute breakout, case and cut reflections -----------------------------------------------
+
+
+def test_payload_that_leaves_a_quoted_attribute_is_an_injected_attribute() -> None:
+    raw_quotes = html.escape(payload(TOKEN), quote=False)
+    for body in (f'<input value="{raw_quotes}">', f"<input value='{raw_quotes}'>"):
+        seen = reflection(body, TOKEN)
+        assert seen.live
+        assert seen.injected
+        assert not seen.raw
+        assert body[seen.index :].startswith("<input")
+
+
+def test_space_in_an_unquoted_attribute_injects_an_attribute() -> None:
+    seen = reflection(f"<input value={html.escape(payload(TOKEN))}>", TOKEN)
+    assert seen.live
+    assert "attribute injected" in seen.describe()
+
+
+@given(before=st.text(max_size=100), quote=st.sampled_from(["'", '"']))
+def test_fully_escaped_quoted_attribute_never_gets_an_attribute(before: str, quote: str) -> None:
+    value = html.escape(before + payload(TOKEN))
+    seen = reflection(f"<p>x</p><input name=q value={quote}{value}{quote}><p>y</p>", TOKEN)
+    assert not seen.live
+    assert not seen.injected
+
+
+def test_injected_attribute_inside_a_textarea_is_text() -> None:
+    seen = reflection(f"<textarea><b {TOKEN}=1></b></textarea>", TOKEN)
+    assert not seen.live
+    assert not seen.injected
+
+
+def test_upper_cased_tag_is_still_a_tag() -> None:
+    assert reflection(f"<h1>{payload(TOKEN).upper()}</h1>", TOKEN).live
+    inside = reflection(f"<!-- {payload(TOKEN).upper().replace('-->', '')} -->", TOKEN)
+    assert inside.raw
+    assert not inside.live
+
+
+def test_tag_alone_with_a_short_token_fits_forty_characters() -> None:
+    assert len(payload("prb0123abcd" + "ef", quotes=False)) <= 31
+
+
+def test_attribute_breakouts_are_found(url: str) -> None:
+    report, _ = scan(url, query("/attribute-quotes-raw"), query("/attribute-unquoted"))
+    assert [f.rule for f in report.findings] == ["injection.reflected-xss"] * 2
+    for found in report.findings:
+        assert found.severity is Severity.high
+        assert found.confidence is Confidence.firm
+        assert "attribute injected" in found.detail
+
+
+def test_attributes_the_value_cannot_leave_are_clean(url: str) -> None:
+    report, _ = scan(url, query("/attribute-escaped"), query("/attribute-single-escaped"))
+    assert report.findings == []
+    checks = [c for c in report.checks if c.check == "xss"]
+    assert [c.status for c in checks] == [CheckStatus.passed] * 2
+
+
+def test_upper_cased_reflection_is_found_and_its_escaped_twin_is_clean(url: str) -> None:
+    report, _ = scan(url, query("/shouted"), query("/shouted-escaped"))
+    assert [f.endpoint for f in report.findings] == ["GET /shouted"]
+    assert report.findings[0].severity is Severity.high
+    details = {c.endpoint: c.detail for c in report.checks if c.check == "xss"}
+    assert "reflected encoded" in details["GET /shouted-escaped"]
+
+
+def test_reflection_cut_to_forty_characters_is_found_by_the_tag_alone(url: str) -> None:
+    report, _ = scan(url, query("/cut"), query("/cut-escaped"))
+    assert [f.endpoint for f in report.findings] == ["GET /cut"]
+    assert report.findings[0].confidence is Confidence.firm
+    details = {c.endpoint: c.detail for c in report.checks if c.check == "xss"}
+    assert "the marker's tag alone: reflected unencoded as a tag" in details["GET /cut"]
+    assert "the marker's tag alone: reflected encoded" in details["GET /cut-escaped"]
