@@ -42,7 +42,7 @@ from probe.compare import Reference
 from probe.exchange import ResponseRecord
 from probe.probes.error_signatures import find_sql_errors
 from probe.probes.injection_nosql_errors import new_operator_error
-from probe.probes.injection_sql_judges import new_errors
+from probe.probes.injection_sql_errors import new_errors
 from probe.probes.injection_template_judges import new_product
 from probe.probes.injection_timing import judge_delay
 from probe.probes.injection_traversal_judges import file_content

@@ -102,7 +102,7 @@ _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT"
     # Unix times of 2017-2033 in seconds (a fraction allowed) or milliseconds.
-    r"|(?<![\d.])1[5-9]\d{8}(?:\d{3}|\.\d{1,6})?(?![\d.])"
+    r"|(?<![\d.])1[5-9]\d{8}(?:\d{3}|\.\d{1,9})?(?![\d.])"
 )
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _RUN = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")

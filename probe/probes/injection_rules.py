@@ -29,13 +29,18 @@ RULES = (
         severity=Severity.high,
         cwe=89,
         description=(
-            "Quotes, a bracket and a backslash that break a query and raise a database error "
-            "message (PostgreSQL, MySQL/MariaDB, SQLite, SQL Server, Oracle) absent from the "
-            "baselines and from the answer to the same value balanced (`''`, `()`); true and "
-            "false conditions, in string and numeric forms, where the true "
-            "one gives the unmodified answer and the false one a different answer, each twice; "
-            "with `time_based`, the engines' sleep functions, whose delay must follow two "
-            "requested levels. Nothing that writes or deletes is ever sent."
+            "Quotes, a bracket and a backslash (and, for a column name, a bracket after it) "
+            "that break a query and raise an SQL syntax message (PostgreSQL, MySQL/MariaDB, "
+            "SQLite, SQL Server, Oracle, SQLSTATE class 42) on the broken character's line, "
+            "absent from the baselines and from the answer to the same value balanced (`''`, "
+            "`()`); connection errors, bare driver names and the syntax errors of full-text "
+            "or JSON-path parsers do not count. True and false conditions in numeric, "
+            "`(SELECT w)-n` arithmetic, string and ORDER BY `CASE` forms, 8 pairs with fresh "
+            "numbers in two shapes with unmodified requests in between: every true one gives "
+            "the unmodified answer and every false one the same other answer, differing where "
+            "all unmodified and true answers held still. With `time_based`, the engines' "
+            "sleep functions, whose delay must follow two requested levels. Nothing that "
+            "writes or deletes is ever sent."
         ),
         remediation=(
             "Pass every value to the database as a bound parameter (prepared statements, the "

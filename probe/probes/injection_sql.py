@@ -1,35 +1,54 @@
 """The SQL family of the injection probe: error-based, boolean and time-based proofs.
 
 Per point, three sub-tests in order; the first that proves ends the family (one finding per
-point, whatever proved it). Payloads and judges are in `injection_sql_judges`.
+point, whatever proved it). Payloads and judges are in `injection_sql_errors` (error-based) and
+`injection_sql_judges` (the rest).
 
 1. Error-based: a single quote, a double quote, a closing bracket (numeric originals) and a
-   backslash, each after the original value. When an answer shows a database error of an
-   engine the baselines do not show, the breaking value is sent again and its balanced twin
-   once: the error must come back, and the twin must raise none.
-2. Boolean (a stable baseline whose answer follows the input): true and false conditions in
-   numeric, arithmetic and string forms. The true one must give the unmodified answer and
-   the false one another answer, each twice. A form whose true condition already answers
-   otherwise (a validator refusing quotes, a parameterized query finding nothing) costs one
-   request.
+   backslash, each after the original value. When an answer shows an SQL syntax message that
+   the baselines do not show, the breaking value is sent again and its balanced twin once: the
+   message must come back, and the twin must raise no database error. Where the value reads as
+   a name and the harmless value already erred (`no such column`), or a quote's twin erred too
+   (a name has no valid quoted form), a bracket pair for names follows (`v/*t*/)` beside
+   `(v/*t*/)`).
+2. Boolean (a stable baseline whose answer follows the input): forms in numeric, subquery
+   arithmetic (`(SELECT w)-n`: no calculator evaluates it) and string syntax, and an ORDER BY
+   CASE where the value reads as a name and the harmless value erred. Each form is a series of
+   `PAIRS` true/false pairs with fresh numbers, shapes alternating (`n=n`/`n=m`, `n<m`/`m<n`),
+   and three more unmodified requests in between, so that a field that changes by chance (a
+   random banner) shows up as volatile. The first true value that answers otherwise ends the
+   form (one request on a safe point).
 3. Time-based (only with `time_based`): each engine's sleep through
    `injection_timing.prove_delay`, which needs the delay to follow two requested levels
    against zero-delay controls; only a proven delay is reported.
+
+How often chance passes the boolean series: an answer that depends on the value without SQL
+(a feature flag by hash of the value, an A/B bucket, a check digit) gives each distinct value
+one of its outcomes. With two outcomes hit with probability p and 1-p, a form passes only when
+the harmless value drew the other outcome and all 8 true values the unmodified one and all 8
+false values the other: (1-p)^9 p^8, at most 7.9e-6 (p = 8/17; 2^-17 = 7.6e-6 for a fair
+hash); more outcomes only lower it (the false answers must agree). Over the 4 forms of a
+numeric original that is at most 3.2e-5 per point, 1.6e-5 for a text original (2 forms; the
+ORDER BY form is added only where the harmless value erred, which a hash page's does not). A
+field drawn at random per request (a tip of the day of two) must also repeat in all 5
+unmodified answers: at most 2^-20 per form (under 4e-6 per point).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from probe.compare import differing_excerpt
+from probe.compare import Reference, differing_excerpt
 from probe.exchange import Exchange, ResponseRecord
 from probe.findings import CheckStatus, Confidence
+from probe.probes import injection_sql_errors as errors
 from probe.probes import injection_sql_judges as judges
 from probe.probes.injection_attack import Attack, Unusable
 from probe.probes.injection_rules import PROBE_ID, RULES
-from probe.probes.injection_sql_judges import Condition, ErrorPair, Sleeper
+from probe.probes.injection_sql_errors import ErrorPair
+from probe.probes.injection_sql_judges import Condition, Sleeper
 from probe.probes.injection_timing import DelayProof, prove_delay
 from probe.probes.signatures import Match
 
@@ -81,36 +100,118 @@ async def run(attack: Attack) -> None:
 # -- error-based --------------------------------------------------------------------------------
 
 
+@dataclass
+class _Seen:
+    """What the error pairs met short of a proof, for the check's detail."""
+
+    unconfirmed: list[str] = field(default_factory=list)
+    parser: list[tuple[str, str]] = field(default_factory=list)
+    other: list[tuple[str, str]] = field(default_factory=list)
+
+    def quiet(self, name: str, line: str) -> None:
+        """A breaking value's answer had no new syntax message; `line` is any other new
+        database error line it had."""
+        if line:
+            (self.parser if errors.is_parser_error(line) else self.other).append((name, line))
+
+    def note(self, pairs: list[ErrorPair], harmless: str) -> str:
+        """The error-based clause of the detail."""
+        if self.unconfirmed:
+            parts = [
+                f"{_join(self.unconfirmed)} got an SQL syntax error, but its repeat did not or "
+                "its balanced twin erred too: no broken query is proven"
+            ]
+        else:
+            parts = [f"no SQL syntax error for {_join([p.name for p in pairs])}"]
+        if self.parser:
+            name, line = self.parser[0]
+            parts.append(
+                f"{name} got a syntax error of a full-text or JSON-path query parser "
+                f"(`{_cut(line)}`): such a parser reads search terms, so its error does not "
+                "show the value in SQL"
+            )
+        if self.other:
+            name, line = self.other[0]
+            parts.append(
+                f"{name} got a database error that is no SQL syntax error (`{_cut(line)}`): "
+                "not counted"
+            )
+        if harmless:
+            parts.append(
+                f"the harmless value's answer already shows a database error "
+                f"(`{_cut(harmless)}`): the value may be a name in the query"
+            )
+        return "; ".join(parts)
+
+
 async def _error_based(attack: Attack) -> Step:
     point = attack.point
-    pairs = judges.error_pairs(point.text, attack.token(2), _number())
-    baselines = attack.baseline.responses()
-    unconfirmed: list[str] = []
+    token = attack.token(2)
+    pairs = errors.error_pairs(point.text, token, _number())
+    baseline = attack.baseline
+    baselines = baseline.responses()
+    seen = _Seen()
     for pair in pairs:
-        first = await _answer(attack, pair.breaking, f"sql error: {pair.name}")
-        if first is None or not judges.new_errors(_response(first), baselines):
-            continue
-        again = await _answer(attack, pair.breaking, f"sql error: {pair.name} again")
-        twin = await _answer(attack, pair.balanced, f"sql error: {pair.name} balanced")
-        if again is None or twin is None:
-            continue
-        match = judges.confirmed_error(
-            _response(first), _response(again), _response(twin), baselines
-        )
-        if match is None:
-            unconfirmed.append(pair.name)
-            continue
-        _report_error(attack, pair, first, twin, match)
-        return Step(
-            True, f"{pair.name} got a database error twice ({match.label}), its balanced twin none"
-        )
-    note = f"no new database error for {_join([p.name for p in pairs])}"
-    if unconfirmed:
-        note = (
-            f"{_join(unconfirmed)} got a database error, but its repeat did not or its "
-            "balanced twin did too: no broken query is proven"
-        )
-    return Step(False, note)
+        match = await _error_pair(attack, pair, baselines, seen)
+        if match is not None:
+            return _error_step(pair, match)
+    if judges.is_identifier(point.text) and (seen.unconfirmed or _harmless_erred(attack)):
+        pair = errors.name_pair(point.text, token)
+        pairs.append(pair)
+        match = await _error_pair(attack, pair, baselines, seen)
+        if match is not None:
+            return _error_step(pair, match)
+    return Step(False, seen.note(pairs, _harmless_error(attack)))
+
+
+async def _error_pair(
+    attack: Attack, pair: ErrorPair, baselines: list[ResponseRecord], seen: _Seen
+) -> Match | None:
+    """Send one pair; report and return the confirmed syntax message, if any."""
+    first = await _answer(attack, pair.breaking, f"sql error: {pair.name}")
+    if first is None:
+        return None
+    if not errors.new_errors(_response(first), baselines, pair.mark, pair.token):
+        seen.quiet(pair.name, errors.other_error(_response(first), baselines))
+        return None
+    again = await _answer(attack, pair.breaking, f"sql error: {pair.name} again")
+    twin = await _answer(attack, pair.balanced, f"sql error: {pair.name} balanced")
+    if again is None or twin is None:
+        return None
+    match = errors.confirmed_error(
+        _response(first), _response(again), _response(twin), baselines, pair
+    )
+    if match is None:
+        seen.unconfirmed.append(pair.name)
+        return None
+    _report_error(attack, pair, first, twin, match)
+    return match
+
+
+def _error_step(pair: ErrorPair, match: Match) -> Step:
+    return Step(
+        True, f"{pair.name} got an SQL syntax error twice ({match.label}), its balanced twin none"
+    )
+
+
+def _harmless_error(attack: Attack) -> str:
+    """The database error the harmless value's answer shows and the unmodified ones do not."""
+    baseline = attack.baseline
+    harmless = baseline.harmless.response
+    if harmless is None or baseline.harmless is baseline.second:
+        return ""
+    unmodified = [r for r in (baseline.first.response, baseline.second.response) if r]
+    return errors.other_error(harmless, unmodified)
+
+
+def _harmless_erred(attack: Attack) -> bool:
+    """The harmless value got a database error or a server error where the unmodified
+    request did not (a missing column, when the value is a name in the query)."""
+    baseline = attack.baseline
+    harmless = baseline.harmless.response
+    if harmless is None or baseline.harmless is baseline.second:
+        return False
+    return errors.erring(harmless, baseline.reference) or bool(_harmless_error(attack))
 
 
 def _report_error(
@@ -121,10 +222,12 @@ def _report_error(
     match: Match,
 ) -> None:
     detail = (
-        f"{pair.name} (`{_cut(pair.breaking)}`) got a database error twice ({match.label}: "
-        f"`{_cut(match.key)}`); no baseline answer shows this engine's messages, and the "
-        f"balanced value `{_cut(pair.balanced)}` got no database error"
+        f"{pair.name} (`{_cut(pair.breaking)}`) got an SQL syntax error twice ({match.label}: "
+        f"`{_cut(match.key)}`) that no baseline answer shows, and the balanced value "
+        f"`{_cut(pair.balanced)}` got no database error"
     )
+    if pair.name == errors.NAME_BRACKET:
+        detail += ": the value is a name in the query (a column in an ORDER BY or the like)"
     attack.found(
         RULE,
         detail,
@@ -140,72 +243,121 @@ def _report_error(
 # -- boolean ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Series:
+    """A form's pairs that all answered as SQL would.
+
+    Attributes:
+        plan: The conditions sent, in order.
+        trues: Each true condition's exchange.
+        falses: Each false condition's exchange.
+        unmodified: How many unmodified answers were compared (baselines included).
+    """
+
+    plan: list[Condition]
+    trues: list[Exchange]
+    falses: list[Exchange]
+    unmodified: int
+
+
 async def _boolean(attack: Attack) -> Step:
     baseline = attack.baseline
     if not baseline.stable:
         return Step(False, "not tried (the unmodified answer is not stable)")
     if baseline.ignores_input:
         return Step(False, "not tried (a random value gets the unmodified answer)")
+    named = _harmless_erred(attack)
     reasons: list[str] = []
-    for condition in judges.conditions(attack.point.text, _number()):
-        proof = await _condition(attack, condition)
+    for form in judges.forms(attack.point.text, name_position=named):
+        proof = await _form(attack, form)
         if isinstance(proof, str):
-            reasons.append(f"{condition.name}: {proof}")
+            reasons.append(f"{form}: {proof}")
             continue
-        _report_boolean(attack, condition, *proof)
+        _report_boolean(attack, proof)
         return Step(
             True,
-            f"the {condition.name} form's true condition gave the unmodified answer twice "
-            "and its false condition another answer twice",
+            f"the {form} form's true conditions gave the unmodified answer and its false "
+            f"conditions another answer, {len(proof.plan)} pairs with fresh numbers in two "
+            "shapes",
         )
     return Step(False, "; ".join(reasons) or "no form fits the value")
 
 
-async def _condition(attack: Attack, condition: Condition) -> tuple[Exchange, Exchange] | str:
-    """The first true and false exchanges when the pair proves, else why not."""
-    reference = attack.baseline.reference
-    purpose = f"sql {condition.name}"
+async def _form(attack: Attack, form: str) -> _Series | str:
+    """The form's whole series when it proves, else why not."""
+    baseline = attack.baseline
+    plan = judges.plan(form, attack.point.text, _numbers(judges.PAIRS))
+    ordered = judges.in_order(form)
+    unmodified = [_response(baseline.first), _response(baseline.second)]
+    order = judges.order_of(unmodified[0]) if ordered else None
+    reference = baseline.reference
+    trues: list[Exchange] = []
+    falses: list[Exchange] = []
+    for index, condition in enumerate(plan):
+        if index in judges.REFRESH_BEFORE:
+            # Another unmodified sample: a field that changes by chance becomes volatile.
+            again = await attack.send_plain(f"sql {form}: unmodified again")
+            unmodified.append(_response(again))
+            reference = Reference.learn(unmodified[0], *unmodified[1:])
+        outcome = await _pair(attack, condition, index, reference, order)
+        if isinstance(outcome, str):
+            return outcome
+        trues.append(outcome[0])
+        falses.append(outcome[1])
+    verdict = judges.judge_boolean(
+        unmodified,
+        [_response(e) for e in trues],
+        [_response(e) for e in falses],
+        ordered=ordered,
+    )
+    return _Series(plan, trues, falses, len(unmodified)) if verdict.proven else verdict.reason
+
+
+async def _pair(
+    attack: Attack, condition: Condition, index: int, reference: Reference, order: str | None
+) -> tuple[Exchange, Exchange] | str:
+    """The true and false exchanges of one pair when they answer as SQL would, else why not."""
+    purpose = f"sql {condition.name} {index + 1}"
+    later = "" if index == 0 else f" with fresh numbers (pair {index + 1} of {judges.PAIRS})"
     true = await _answer(attack, condition.true, f"{purpose} true")
     if true is None:
         return "the value cannot be sent here"
-    verdict = judges.judge_true(reference, _response(true))
+    verdict = judges.judge_true(reference, _response(true), order)
     if not verdict.proven:
-        return verdict.reason
+        return verdict.reason + later
     false = await _answer(attack, condition.false, f"{purpose} false")
     if false is None:
         return "the value cannot be sent here"
-    verdict = judges.judge_false(reference, _response(false))
+    verdict = judges.judge_false(reference, _response(false), order)
     if not verdict.proven:
-        return verdict.reason
-    true_again = await _answer(attack, condition.true, f"{purpose} true again")
-    false_again = await _answer(attack, condition.false, f"{purpose} false again")
-    if true_again is None or false_again is None:
-        return "the value cannot be sent here"
-    verdict = judges.judge_boolean(
-        reference,
-        [_response(true), _response(true_again)],
-        [_response(false), _response(false_again)],
-    )
-    return (true, false) if verdict.proven else verdict.reason
+        return verdict.reason + later
+    return true, false
 
 
-def _report_boolean(attack: Attack, condition: Condition, true: Exchange, false: Exchange) -> None:
-    base = attack.baseline.response
+def _report_boolean(attack: Attack, proof: _Series) -> None:
+    first, other = proof.plan[0], proof.plan[1]
+    false = proof.falses[0]
     detail = (
-        f"the true condition `{_cut(condition.true)}` gave the unmodified answer and the false "
-        f"condition `{_cut(condition.false)}` another one ({_status(false)}), each twice: "
-        f"the database evaluates the value as SQL ({condition.name} form)"
+        f"the true condition `{_cut(first.true)}` gave the unmodified answer and the false "
+        f"condition `{_cut(first.false)}` another one ({_status(false)}); so did "
+        f"{len(proof.plan) - 1} more pairs with fresh numbers, every other one in another "
+        f"shape (`{_cut(other.true)}` against `{_cut(other.false)}`), while "
+        f"{proof.unmodified} unmodified requests kept their answer: the database evaluates "
+        f"the value as SQL ({first.name} form)"
     )
-    difference = differing_excerpt(_response(false), base)
+    difference = differing_excerpt(_response(false), attack.baseline.response)
     attack.found(
         RULE,
         detail,
-        true,
-        payload=condition.true,
+        proof.trues[0],
+        payload=first.true,
         confidence=Confidence.firm,
-        more=(false,),
-        roles=("false condition",),
-        excerpt=f"same as the baseline; the false condition's answer differs: {difference}",
+        more=(false, proof.trues[1], proof.falses[1]),
+        roles=("false condition", "true condition, other shape", "false condition, other shape"),
+        excerpt=(
+            "every true condition got the baseline's answer; the false condition's answer "
+            f"differs (false condition | baseline): {difference}"
+        ),
     )
 
 
@@ -266,6 +418,12 @@ def _number() -> int:
     """A random four-digit number whose successor has four digits too (a true and a false
     condition of the same length: a length check cannot tell them apart)."""
     return 1000 + secrets.randbelow(8999)
+
+
+def _numbers(count: int) -> list[int]:
+    """`count` distinct such numbers (a repeated number would repeat a value, not test
+    anew)."""
+    return secrets.SystemRandom().sample(range(1000, 9999), count)
 
 
 def _status(exchange: Exchange) -> str:

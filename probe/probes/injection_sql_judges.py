@@ -3,20 +3,26 @@
 Nothing here sends a request: the payload builders take the point's original value and the
 random numbers drawn for it, and the judges take answers, so tests call them directly.
 
-- Error-based: a breaking value (an unbalanced quote, double quote, bracket or backslash)
+- Error-based (in `injection_sql_errors`): a breaking value (an unbalanced quote, double quote,
+  bracket or backslash)
   beside its balanced twin (the same value with the character doubled or the bracket closed).
-  An engine's error counts when both breaking answers show it, no baseline answer shows that
-  engine's messages, and the twin shows no new database error at all: a value that merely
-  reaches the database as a bound parameter (PostgreSQL's "invalid input syntax for type
-  integer") errs for the twin too.
-- Boolean: a true and a false condition in the same syntax; the true one must give the
-  unmodified answer each time, the false one a different answer each time, and the false
-  answers must agree with each other (noise is not a difference).
+  Only an SQL syntax message counts (`syntax_errors`): one that places the broken character in
+  the query's syntax (`near "'": syntax error`, `unterminated quoted string at or near`,
+  `Unclosed quotation mark`, `ORA-01756`, SQLSTATE class 42), on the line of the breaking
+  character or the payload's token. A driver's class name alone, a connection error
+  (`SQLSTATE[08006]`) or a full-text / JSON-path parser's complaint about a bound value
+  (`fts5: syntax error`, `of jsonpath input`, `in tsquery`) is no proof. The message must be
+  new (absent from every baseline answer once numbers and tokens are blanked), come back for
+  the repeat, and the twin must show no new database error at all.
+- Boolean: pairs of a true and a false condition in one syntax (`form`), each pair with fresh
+  numbers and the shapes alternating (`n=n` / `n=m`, then `n<m` / `m<n`). Every true answer
+  must be the unmodified answer, every false one another answer, alike among themselves, and
+  differing from the unmodified answers where all of them and every true answer held still.
 - Time-based: each engine's sleep, in string and numeric forms, as builders of the requested
   seconds (`payload(0)` is the zero-delay control of the same syntax).
 
-Payloads never write: only AND conditions (never OR, which would widen an UPDATE's WHERE), and
-the one stacked statement is SQL Server's WAITFOR.
+Payloads never write: only AND conditions (never OR, which would widen an UPDATE's WHERE) and
+a CASE in an ORDER BY position; the one stacked statement is SQL Server's WAITFOR.
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from probe.compare import Reference
+from probe.compare import Reference, blank_text
 from probe.exchange import ResponseRecord
-from probe.probes.error_signatures import find_sql_errors, is_binary, text_views
-from probe.probes.signatures import Match
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+# A column name, maybe with its table: what an ORDER BY or identifier position holds.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_]{0,62})?")
 
 
 def is_number(text: str) -> bool:
@@ -38,86 +44,50 @@ def is_number(text: str) -> bool:
     return _WHOLE_NUMBER.fullmatch(text) is not None
 
 
-# -- error-based --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ErrorPair:
-    """A value that breaks a query beside its balanced twin, which must not.
-
-    Attributes:
-        name: What breaks ("a single quote").
-        breaking: The value with the unbalanced character.
-        balanced: The same value with the character doubled, or the bracket closed.
-    """
-
-    name: str
-    breaking: str
-    balanced: str
-
-
-def error_pairs(original: str, token: str, number: int) -> list[ErrorPair]:
-    """The breaking values to try at a point, each with its balanced twin.
-
-    The quotes and the backslash follow the original value and a random `token` (inside a
-    string literal the token is inert); the bracket pair, for a numeric original, is an
-    arithmetic on `number` that comes back to the original when the bracket is closed.
-    """
-    base = f"{original}{token}"
-    pairs = [
-        ErrorPair("a single quote", f"{base}'", f"{base}''"),
-        ErrorPair("a double quote", f'{base}"', f'{base}""'),
-        ErrorPair("a backslash", f"{base}\\", f"{base}\\\\"),
-    ]
-    if is_number(original):
-        # First: in a numeric context every quote errs, its balanced twin too.
-        sum_ = f"{original}-{number}+{number}"
-        pairs.insert(0, ErrorPair("a closing bracket", f"{sum_})", f"({sum_})"))
-    return pairs
-
-
-def database_errors(response: ResponseRecord) -> dict[str, Match]:
-    """Database error messages in an answer, by engine signature (`mysql`, `sqlite`, ...)."""
-    content_type = response.content_type
-    if is_binary(content_type):
-        return {}
-    text = response.text()
-    if not text.strip():
-        return {}
-    plain = text_views(text, content_type).plain
-    return {m.signature: m for m in find_sql_errors(plain)}
-
-
-def new_errors(response: ResponseRecord, baselines: Sequence[ResponseRecord]) -> list[Match]:
-    """The answer's database errors of engines that no baseline answer shows.
-
-    An engine is judged by signature, not by the exact message: a page that already quotes
-    one SQLite error (a help page, a log viewer) says nothing when another SQLite error shows.
-    """
-    known: set[str] = set()
-    for baseline in baselines:
-        known |= database_errors(baseline).keys()
-    return [m for sig, m in database_errors(response).items() if sig not in known]
-
-
-def confirmed_error(
-    first: ResponseRecord,
-    again: ResponseRecord,
-    twin: ResponseRecord,
-    baselines: Sequence[ResponseRecord],
-) -> Match | None:
-    """The engine error both breaking answers show and the balanced twin does not.
-
-    The twin must show no new database error of any engine: when the balanced value errs
-    too, the error is about the value's type or format, not about a broken query.
-    """
-    if new_errors(twin, baselines):
-        return None
-    repeated = {m.signature for m in new_errors(again, baselines)}
-    return next((m for m in new_errors(first, baselines) if m.signature in repeated), None)
+def is_identifier(text: str) -> bool:
+    """True when the original value reads as a column name (`name`, `items.price`)."""
+    return _IDENTIFIER.fullmatch(text) is not None
 
 
 # -- boolean ------------------------------------------------------------------------------------
+
+#: True/false pairs a form must pass, each with fresh numbers (see `injection_sql`'s bound).
+PAIRS = 8
+#: Before these pairs (by index), one more unmodified request re-learns the reference.
+REFRESH_BEFORE = frozenset({1, 3, 5})
+#: The form for a value in an ORDER BY position (compared with the rows' order).
+ORDER_BY = "ORDER BY expression"
+
+# Each form's (true, false) templates in two shapes, equality then comparison: {o} is the
+# original, {n} a fresh number, {m} = n+1, {s} = original + n (numeric originals).
+_FORMS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "numeric": (
+        ("{o} AND {n}={n}", "{o} AND {n}={m}"),
+        ("{o} AND {n}<{m}", "{o} AND {m}<{n}"),
+    ),
+    "subquery arithmetic": (
+        ("(SELECT {s})-{n}", "(SELECT {s})-{m}"),
+        ("{s}-(SELECT {n})", "{s}-(SELECT {m})"),
+    ),
+    "string": (
+        ("{o}' AND '{n}'='{n}", "{o}' AND '{n}'='{m}"),
+        ("{o}' AND '{n}'<'{m}", "{o}' AND '{m}'<'{n}"),
+    ),
+    "string with a comment": (
+        ("{o}' AND {n}={n}-- {n}", "{o}' AND {n}={m}-- {n}"),
+        ("{o}' AND {n}<{m}-- {n}", "{o}' AND {m}<{n}-- {n}"),
+    ),
+    ORDER_BY: (
+        (
+            "(CASE WHEN {n}={n} THEN {o} ELSE NULL END)",
+            "(CASE WHEN {n}={m} THEN {o} ELSE NULL END)",
+        ),
+        (
+            "(CASE WHEN {n}<{m} THEN {o} ELSE NULL END)",
+            "(CASE WHEN {m}<{n} THEN {o} ELSE NULL END)",
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -125,51 +95,55 @@ class Condition:
     """A true and a false condition in the same syntax.
 
     Attributes:
-        name: The form ("numeric", "string", "string with a comment", "arithmetic").
+        name: The form ("numeric", "subquery arithmetic", "string", ...).
+        shape: "=" (`n=n` against `n=m`) or "<" (`n<m` against `m<n`).
         true: The value whose condition holds (the query finds what the original finds).
         false: The value whose condition fails.
     """
 
     name: str
+    shape: str
     true: str
     false: str
 
 
-def conditions(original: str, number: int) -> list[Condition]:
-    """The true/false pairs to try at a point, numeric forms first for a numeric original.
+def forms(original: str, *, name_position: bool = False) -> list[str]:
+    """The forms to try at a point: numeric ones for a whole number, then the string ones;
+    the ORDER BY one first where the value looks like a name and the harmless value erred."""
+    found = ["string", "string with a comment"]
+    if is_number(original):
+        found = ["numeric", "subquery arithmetic", *found]
+    elif name_position and is_identifier(original):
+        found.insert(0, ORDER_BY)
+    return found
 
-    `number` is drawn per point so the payloads carry the scan's randomness; the false
-    condition compares it with `number + 1`.
+
+def plan(form: str, original: str, numbers: Sequence[int]) -> list[Condition]:
+    """One true/false pair per number, the shapes alternating (equality first).
+
+    Each number must be four digits with a four-digit successor, so a true and a false value
+    have the same length (a length check cannot tell them apart).
     """
-    other = number + 1
-    string = [
-        Condition(
-            "string",
-            f"{original}' AND '{number}'='{number}",
-            f"{original}' AND '{number}'='{other}",
-        ),
-        Condition(
-            "string with a comment",
-            f"{original}' AND {number}={number}-- {number}",
-            f"{original}' AND {number}={other}-- {number}",
-        ),
-    ]
-    if not is_number(original):
-        return string
-    value = int(original)
-    numeric = [
-        Condition(
-            "numeric",
-            f"{original} AND {number}={number}",
-            f"{original} AND {number}={other}",
-        ),
-        Condition(
-            "arithmetic",
-            f"{value + number}-{number}",
-            f"{value + number}-{other}",
-        ),
-    ]
-    return numeric + string
+    shapes = _FORMS[form]
+    pairs: list[Condition] = []
+    for index, number in enumerate(numbers):
+        true, false = shapes[index % 2]
+        fill = {"o": original, "n": number, "m": number + 1}
+        if is_number(original):
+            fill["s"] = int(original) + number
+        pairs.append(Condition(form, "=<"[index % 2], true.format(**fill), false.format(**fill)))
+    return pairs
+
+
+def conditions(original: str, number: int) -> list[Condition]:
+    """The first pair of every form for a point (equality shape), in the order tried."""
+    return [plan(form, original, [number])[0] for form in forms(original)]
+
+
+def in_order(form: str) -> bool:
+    """True when the form changes the rows' order rather than which rows (ORDER BY), so
+    answers are compared as text, order included."""
+    return form == ORDER_BY
 
 
 @dataclass(frozen=True)
@@ -185,39 +159,72 @@ class BooleanVerdict:
     reason: str = ""
 
 
-def judge_true(reference: Reference, answer: ResponseRecord) -> BooleanVerdict:
-    """A true condition must give the unmodified answer."""
-    if reference.matches(answer):
-        return BooleanVerdict(True)
-    return BooleanVerdict(False, f"the true condition got another answer (HTTP {answer.status})")
+def order_of(response: ResponseRecord) -> str:
+    """The answer's text with per-request values blanked, rows in their order."""
+    return blank_text(response.body)
 
 
-def judge_false(reference: Reference, answer: ResponseRecord) -> BooleanVerdict:
-    """A false condition must give an answer unlike the unmodified one."""
-    if reference.matches(answer):
+def judge_true(
+    reference: Reference, answer: ResponseRecord, order: str | None = None
+) -> BooleanVerdict:
+    """A true condition must give the unmodified answer (with `order`: in the same order)."""
+    if not reference.matches(answer):
+        reason = f"the true condition got another answer (HTTP {answer.status})"
+        return BooleanVerdict(False, reason)
+    if order is not None and order_of(answer) != order:
+        return BooleanVerdict(False, "the true condition got the rows in another order")
+    return BooleanVerdict(True)
+
+
+def judge_false(
+    reference: Reference, answer: ResponseRecord, order: str | None = None
+) -> BooleanVerdict:
+    """A false condition must give an answer unlike the unmodified one (with `order`: rows
+    in another order count)."""
+    same = reference.matches(answer) if order is None else order_of(answer) == order
+    if same:
         return BooleanVerdict(False, "the false condition got the unmodified answer too")
     return BooleanVerdict(True)
 
 
 def judge_boolean(
-    reference: Reference,
+    unmodified: Sequence[ResponseRecord],
     trues: Sequence[ResponseRecord],
     falses: Sequence[ResponseRecord],
+    *,
+    ordered: bool = False,
 ) -> BooleanVerdict:
-    """Every true answer matches the baseline, every false one differs, and the false
-    answers are the same answer (a random difference is not a false condition's)."""
+    """The whole series: the unmodified and true answers are one answer (learnt from all of
+    them, so a field that varied anywhere is left out), every false answer differs from it
+    where it held still, and the false answers are one answer too (noise is not a false
+    condition's)."""
+    if not unmodified or not trues or len(trues) != len(falses):
+        return BooleanVerdict(False, "no complete series of conditions was sent")
+    held = Reference.learn(unmodified[0], *unmodified[1:], *trues)
+    if not held.stable:
+        return BooleanVerdict(False, "the unmodified and true answers did not hold still")
+    order: str | None = None
+    if ordered:
+        orders = {order_of(r) for r in (*unmodified, *trues)}
+        if len(orders) != 1:
+            return BooleanVerdict(False, "the unmodified and true answers changed their order")
+        (order,) = orders
     for answer in trues:
-        verdict = judge_true(reference, answer)
+        verdict = judge_true(held, answer, order)
         if not verdict.proven:
-            return BooleanVerdict(False, verdict.reason + " when repeated")
+            return BooleanVerdict(False, verdict.reason + " once all answers were compared")
     for answer in falses:
-        verdict = judge_false(reference, answer)
-        if not verdict.proven:
-            return BooleanVerdict(False, verdict.reason + " when repeated")
-    if not falses:
-        return BooleanVerdict(False, "no false condition was sent")
-    first = Reference.learn(falses[0])
-    if not all(first.matches(other) for other in falses[1:]):
+        if not judge_false(held, answer, order).proven:
+            return BooleanVerdict(
+                False,
+                "the false condition's answer differs only where the unmodified or true "
+                "answers varied too",
+            )
+    alike = Reference.learn(falses[0], *falses[1:])
+    agree = alike.stable and all(alike.matches(f) for f in falses)
+    if ordered:
+        agree = agree and len({order_of(f) for f in falses}) == 1
+    if not agree:
         return BooleanVerdict(False, "the false condition's answers differ from each other")
     return BooleanVerdict(True)
 
