@@ -9,9 +9,10 @@ need a quiet line), and never touches a DELETE endpoint. Per point (`injection_p
    `template`, `xss`, `traversal` (one module each, `injection_<family>`). Each records one
    check per point and reports only what it proves.
 
-Time-based payloads run only with `probes.injection.time_based`, and one endpoint's requested
-delays add up to at most `max_wait` seconds (`injection_timing`). Payloads never write or
-delete: no `DROP`, `DELETE`, `UPDATE`, `INSERT`, `shutdown` or `rm`; commands only sleep or
+Time-based payloads run only with `probes.injection.time_based`, and one endpoint's
+time-based requests take at most `max_wait` seconds in all, timeouts included
+(`injection_timing`). Payloads never write or delete: no `DROP`, `DELETE`, `UPDATE`,
+`INSERT`, `shutdown` or `rm`; commands only sleep or
 compute numbers. Every payload carries the scan's random marker or numbers drawn for it.
 """
 

@@ -102,7 +102,8 @@ class Attack:
         config: The probe's options.
         marker: The scan's random marker; every payload carries it (or a value derived from it).
         baseline: Set by `learn_baseline`.
-        wait_left: Seconds of requested delay the endpoint may still spend (shared by its points).
+        wait_left: Seconds the endpoint's time-based requests may still take (real time,
+            shared by its points).
     """
 
     ctx: ProbeContext
@@ -201,7 +202,7 @@ class Attack:
 
     @property
     def wait_remaining(self) -> float:
-        """Seconds of requested delay the endpoint may still spend."""
+        """Seconds the endpoint's time-based requests may still take."""
         return self.wait_left[0]
 
     def spend_wait(self, seconds: float) -> bool:

@@ -66,10 +66,13 @@ class Step:
     Attributes:
         proven: It reported a finding.
         note: One clause for the check's detail.
+        skipped: It could not run at this point (time-based: allowance, timeout, a slow
+            endpoint): the check is `skipped` unless another sub-test proved.
     """
 
     proven: bool
     note: str
+    skipped: bool = False
 
 
 async def run(attack: Attack) -> None:
@@ -80,7 +83,7 @@ async def run(attack: Attack) -> None:
         ("time-based", _time_based),
     )
     notes: list[str] = []
-    proven = failed = False
+    proven = failed = skipped = False
     for name, step in steps:
         if proven:
             notes.append(f"{name}: not needed")
@@ -91,9 +94,17 @@ async def run(attack: Attack) -> None:
             failed = True
             notes.append(f"{name}: {exc}")
             continue
-        proven = outcome.proven
+        proven, skipped = outcome.proven, skipped or outcome.skipped
         notes.append(f"{name}: {outcome.note}")
-    status = CheckStatus.failed if proven else CheckStatus.error if failed else CheckStatus.passed
+    status = (
+        CheckStatus.failed
+        if proven
+        else CheckStatus.error
+        if failed
+        else CheckStatus.skipped
+        if skipped
+        else CheckStatus.passed
+    )
     attack.check(FAMILY, status, "; ".join(notes))
 
 
@@ -368,11 +379,25 @@ async def _time_based(attack: Attack) -> Step:
     if not attack.config.time_based:
         return Step(False, "off (`time_based` is false)")
     doubts: list[str] = []
-    for sleeper in judges.sleepers(attack.point.text, attack.token(2), _number()):
-        proof = await prove_delay(attack, sleeper.payload, label=sleeper.label)
+    sleepers = judges.sleepers(attack.point.text, attack.token(2), _number())
+    for index, sleeper in enumerate(sleepers):
+        proof = await prove_delay(
+            attack, sleeper.payload, label=sleeper.label, decoy=_decoy(sleeper)
+        )
         if proof.verdict == "proven" and proof.exchanges:
             _report_delay(attack, sleeper, proof)
             return Step(True, f"{sleeper.label}: {proof.detail}")
+        if proof.not_run:
+            # Nothing was judged at this point (allowance, timeout, a slow endpoint): not a
+            # pass of the sub-test.
+            where = f" from {sleeper.label} on" if index else ""
+            return Step(False, "; ".join([*doubts, f"not run{where}: {proof.detail}"]), True)
+        if proof.final:
+            # A slow zero-delay control or a decoy that waited: the next forms would meet the
+            # same (the same endpoint, the same kind of value).
+            rest = len(sleepers) - index - 1
+            doubts.append(f"{sleeper.label}: {proof.detail}; {rest} other sleep form(s) not tried")
+            break
         if proof.verdict == "tentative" or (proof.verdict == "none" and len(proof.exchanges) > 1):
             # Waited as asked but longer than allowed, or a slow screen the proof did not
             # bear out: worth a line, not a finding.
@@ -382,6 +407,29 @@ async def _time_based(attack: Attack) -> Step:
     engines = _join(list(judges.SLEEP_ENGINES))
     note = f"no sleep of {engines} followed the requested delays"
     return Step(False, "; ".join([note, *doubts]))
+
+
+#: Each engine's sleep call, and a made-up name in its place for the decoy (an unknown
+#: function or statement fails at once: the same number, no sleep).
+_SLEEP_WORDS = (
+    ("pg_sleep(", "pg_sleep_none("),
+    ("SLEEP(", "SLEEP_NONE("),
+    ("WAITFOR DELAY", "WAITFOR_NONE DELAY"),
+    ("RECEIVE_MESSAGE(", "RECEIVE_NONE("),
+)
+
+
+def _decoy(sleeper: Sleeper) -> Callable[[int], str]:
+    """The sleeper's payload with its sleep call renamed: an endpoint that waits by the number
+    in the value waits for it too, a database does not."""
+
+    def decoy(seconds: int) -> str:
+        value = sleeper.payload(seconds)
+        for word, none in _SLEEP_WORDS:
+            value = value.replace(word, none)
+        return value
+
+    return decoy
 
 
 def _report_delay(attack: Attack, sleeper: Sleeper, proof: DelayProof) -> None:

@@ -147,7 +147,10 @@ class InjectionConfig(StrictModel):
     )
     max_wait: Annotated[int, Field(ge=5, le=900), BeforeValidator(no_bool)] = Field(
         120,
-        description="Seconds of requested delays one endpoint may cost at most (5-900).",
+        description=(
+            "Seconds one endpoint's time-based requests may take in all (their real time, "
+            "timeouts included), 5-900."
+        ),
     )
     families: list[InjectionFamily] = Field(
         default_factory=lambda: list(INJECTION_FAMILIES),
@@ -166,6 +169,17 @@ class InjectionConfig(StrictModel):
     @classmethod
     def _once(cls, value: list[InjectionFamily]) -> list[InjectionFamily]:
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _affordable(self) -> InjectionConfig:
+        # One proof asks for every delay three times (injection_timing.proof_cost).
+        cost = 3 * sum(self.delays)
+        if self.time_based and self.max_wait < cost:
+            raise ValueError(
+                f"max_wait ({self.max_wait} s) cannot pay for one time-based proof with "
+                f"delays {self.delays} ({cost} s): raise max_wait or lower the delays"
+            )
+        return self
 
 
 class AccessConfig(StrictModel):

@@ -3,7 +3,7 @@
 The judge is called directly, with series drawn at random from jittery latency (uniform,
 exponential, log-normal and two-mode distributions that put their slow answers right over the
 levels): none may come out proven or tentative. `prove_delay` itself runs against a real route
-that waits exactly the seconds asked (`/wait?s=N`, no shell), in one scan of about 10 s.
+that waits exactly the seconds asked (`/wait?s=N`, no shell), in one scan of about 20 s.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from probe.probes.injection_attack import Attack
 from probe.probes.injection_points import points
 from probe.probes.injection_timing import (
     CONTROL_SHARE,
+    DECOY_ROLE,
     EARLY,
     MARGIN,
     REPEATS,
@@ -72,7 +73,18 @@ def test_no_answer_at_a_level_is_no_delay() -> None:
 def test_a_slow_zero_delay_control_is_no_delay() -> None:
     judged = judge_delay(honest([2, 5]), [0.01, 1.2])
     assert judged.verdict == "none"
-    assert "zero-delay answers took up to 1.20 s" in judged.detail
+    assert "a zero-delay answer took 1.20 s, more than half the lowest delay (2 s)" in (
+        judged.detail
+    )
+
+
+def test_a_slow_control_after_the_screen_names_the_configured_lowest_delay() -> None:
+    # Only the screen (at 5 s) was answered before the slow control: the bound is the
+    # lowest configured delay's half, not the screen's.
+    judged = judge_delay({5: [6.05]}, [6.04], lowest=2)
+    assert judged.verdict == "none"
+    assert "more than half the lowest delay (2 s)" in judged.detail
+    assert "(5 s)" not in judged.detail
 
 
 def test_a_missing_control_answer_is_no_delay() -> None:
@@ -240,6 +252,17 @@ def proofs() -> dict[str, Any]:
         results["header"] = await prove_delay(
             attack(timed, header), lambda n: f"a\nsleep {n}", label="newline"
         )
+        # The decoy asks for the same number: on /wait, it waits just as well.
+        fooled = attack(timed)
+        results["decoy"] = await prove_delay(fooled, str, label="wait N", decoy=str)
+        results["decoy_left"] = fooled.wait_left[0]
+        # A decoy that does not wait leaves the proof as it was.
+        results["still_decoy"] = await prove_delay(
+            attack(timed), str, label="wait N", decoy=lambda n: "0"
+        )
+        spent = attack(timed)
+        spent.wait_left[0] = 8.0
+        results["spent"] = await prove_delay(spent, str, label="wait N")
 
     with serve_wsgi(command_app()) as url:
         scn = scenario(
@@ -260,8 +283,38 @@ def test_a_route_that_waits_as_asked_is_proven(proofs: dict[str, Any]) -> None:
     # Highest level first, then the lower one, then the controls.
     assert [u.rsplit("=", 1)[1] for u in urls] == ["2"] * 3 + ["1"] * 3 + ["0"] * 6
     assert "(screen)" in proof.exchanges[0].purpose
-    # The allowance paid for every requested second (the screen for the time it waited).
-    assert proofs["honest_left"] == pytest.approx(60 - proof_cost([1, 2]), abs=0.01)
+    assert proof.cause == ""
+    assert not proof.final
+    # The allowance paid the time every request really took: the delays and a little more.
+    spent = 60 - proofs["honest_left"]
+    assert proof_cost([1, 2]) <= spent < proof_cost([1, 2]) + 1.5
+
+
+def test_a_decoy_that_waits_as_long_ends_the_proof(proofs: dict[str, Any]) -> None:
+    proof: DelayProof = proofs["decoy"]
+    assert proof.verdict == "none"
+    assert proof.cause == "decoy"
+    assert proof.final
+    assert "the same number without the sleep (`2`) waited 2.0" in proof.detail
+    assert "waits by the number in the value" in proof.detail
+    # The screen, one control, the decoy: nothing more.
+    assert proof.roles == ("2 s delay", "zero-delay control", DECOY_ROLE)
+    assert 60 - proofs["decoy_left"] < 5
+
+
+def test_a_decoy_that_does_not_wait_is_shown_beside_the_proof(proofs: dict[str, Any]) -> None:
+    proof: DelayProof = proofs["still_decoy"]
+    assert proof.verdict == "proven", proof.detail
+    assert proof.roles[-1] == DECOY_ROLE
+    assert proof.exchanges[-1].request.url.endswith("s=0")
+
+
+def test_a_spent_allowance_is_a_test_not_run(proofs: dict[str, Any]) -> None:
+    proof: DelayProof = proofs["spent"]
+    assert proof.verdict == "skipped"
+    assert proof.not_run
+    assert proof.final
+    assert "has 8 s left and a proof needs 9 s" in proof.detail
 
 
 def test_a_route_that_does_not_wait_costs_one_request(proofs: dict[str, Any]) -> None:
@@ -277,9 +330,13 @@ def test_time_based_off_sends_nothing(proofs: dict[str, Any]) -> None:
     assert proof.verdict == "skipped"
     assert proof.exchanges == ()
     assert "probes.injection.time_based" in proof.detail
+    assert proof.final
+    assert not proof.not_run
 
 
 def test_a_payload_that_cannot_travel_is_skipped(proofs: dict[str, Any]) -> None:
     proof: DelayProof = proofs["header"]
     assert proof.verdict == "skipped"
     assert proof.detail == "the payload cannot be sent at this point"
+    assert proof.cause == "unsendable"
+    assert not proof.final

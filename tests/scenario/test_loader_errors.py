@@ -465,6 +465,12 @@ CASES: list[tuple[str, str, int, str]] = [
         "ldap",
     ),
     (
+        "injection-max-wait-below-one-proof",
+        BASE + "probes:\n  injection: {time_based: true, max_wait: 5}\n",
+        5,
+        "max_wait (5 s) cannot pay for one time-based proof",
+    ),
+    (
         "injection-max-wait-bool",
         BASE + "probes:\n  injection: {max_wait: true}\n",
         5,
