@@ -416,9 +416,13 @@ def differing_excerpt(a: ResponseRecord, b: ResponseRecord, width: int = 160) ->
 def excerpt_around(text: str, needle: str, width: int = 160) -> str:
     """The part of `text` around the first `needle` (the start when it is absent), on one
     line, with "..." where it was cut."""
-    index = max(text.find(needle), 0)
-    start = max(0, index - width // 4)
-    end = start + width
+    start = max(0, max(text.find(needle), 0) - width // 4)
+    return excerpt_span(text, start, start + width)
+
+
+def excerpt_span(text: str, start: int, end: int) -> str:
+    """`text[start:end]` (start clamped at 0) on one line, with "..." where it was cut."""
+    start = max(0, start)
     part = " ".join(text[start:end].split())
     return ("..." if start else "") + part + ("..." if end < len(text) else "")
 

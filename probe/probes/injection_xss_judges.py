@@ -46,6 +46,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from probe.compare import excerpt_span
 from probe.exchange import ResponseRecord
 from probe.findings import Severity
 
@@ -313,9 +314,7 @@ def lower(severity: Severity) -> Severity:
 
 def excerpt(text: str, index: int, width: int = 120) -> str:
     """The body around `index`, on one line."""
-    start, end = max(0, index - width), index + width
-    part = " ".join(text[start:end].split())
-    return ("..." if start else "") + part + ("..." if end < len(text) else "")
+    return excerpt_span(text, index - width, index + width)
 
 
 def _construct_start(text: str, failed: int) -> int | None:
